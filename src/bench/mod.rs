@@ -1,0 +1,1 @@
+//! `convo-tui bench`: load scenarios that print figures.

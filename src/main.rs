@@ -1,0 +1,95 @@
+//! The `convo-tui` command: with no subcommand it runs the terminal client;
+//! `serve` runs the server, `token` mints an access token, `bench` measures.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use convo_tui::api::token::{MAX_TTL_SECS, TokenIssuer};
+use convo_tui::config::{CredentialSource, Credentials, Dirs};
+use convo_tui::server::{self, ServerConfig};
+
+#[derive(Debug, Parser)]
+#[command(name = "convo-tui", version, about = "A keyboard-driven terminal chat client, and its server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Run the server: Twilio Conversations REST v1 and a WebSocket stream.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: SocketAddr,
+        /// Where the SQLite file and generated credentials live.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// The URL clients reach this server at (used in page URLs).
+        #[arg(long)]
+        public_url: Option<String>,
+    },
+    /// Print an access token for IDENTITY, signed with the server's API key.
+    Token {
+        #[arg(long)]
+        identity: String,
+        /// Lifetime in seconds (at most 86400).
+        #[arg(long, default_value_t = 3600)]
+        ttl: i64,
+        /// The server's data dir, where its credentials are kept.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Cmd::Serve { listen, data_dir, public_url }) => serve(listen, data_dir, public_url),
+        Some(Cmd::Token { identity, ttl, data_dir }) => token(&identity, ttl, data_dir),
+        None => anyhow::bail!("the terminal client is not built yet; try `convo-tui serve`"),
+    }
+}
+
+fn data_dir_or_default(data_dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match data_dir {
+        Some(d) => Ok(d),
+        None => Ok(Dirs::from_env()?.data),
+    }
+}
+
+fn serve(listen: SocketAddr, data_dir: Option<PathBuf>, public_url: Option<String>) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let data_dir = data_dir_or_default(data_dir)?;
+    std::fs::create_dir_all(&data_dir)?;
+    let (credentials, source) = Credentials::load_or_create(&data_dir)?;
+    match source {
+        CredentialSource::Environment => tracing::info!("credentials from the environment"),
+        CredentialSource::File(p) => tracing::info!("credentials from {}", p.display()),
+        CredentialSource::Generated(p) => tracing::info!("generated credentials in {}", p.display()),
+    }
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let running = server::start(ServerConfig { listen, data_dir, public_url, credentials }).await?;
+        tracing::info!("serving on http://{}", running.addr);
+        tokio::signal::ctrl_c().await?;
+        Ok(())
+    })
+}
+
+fn token(identity: &str, ttl: i64, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    anyhow::ensure!((1..=MAX_TTL_SECS).contains(&ttl), "--ttl must be between 1 and {MAX_TTL_SECS} seconds");
+    let data_dir = data_dir_or_default(data_dir)?;
+    let (c, _) = Credentials::load_or_create(&data_dir)?;
+    let issuer = TokenIssuer {
+        account_sid: &c.account_sid,
+        api_key_sid: &c.api_key_sid,
+        api_key_secret: &c.api_key_secret,
+        service_sid: None,
+    };
+    println!("{}", issuer.mint(identity, convo_tui::api::time::now_unix(), ttl));
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! The contract between the background sync task and a UI: the commands a UI
+//! sends (`Command`) and the diffs of the model it gets back (`Diff`), both over
+//! tokio mpsc channels. A UI keeps its own copy of the model and applies each
+//! diff in order, so it can render as a pure function of that state; it never
+//! talks HTTP or WebSocket itself.
+//!
+//! The sync task owns: the user's conversations (with their per-user state:
+//! unread count, read horizon, notification level), each open conversation's
+//! participants, and a window of recent messages per conversation. Message
+//! pages are fetched on request (`Command::LoadOlder` / `LoadNewer`) and answered
+//! with `Diff::MessagesLoaded`; live messages arrive as `Diff::MessageUpserted`.
+
+use crate::api::{Conversation, Message, NotificationLevel, Participant, User, UserConversation};
+
+/// The state of the connection to the server, as the client SDK reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ConnectionState {
+    #[default]
+    Connecting,
+    Connected,
+    Disconnected,
+    /// The server rejected the token; no reconnect will help until it changes.
+    Denied,
+}
+
+/// A command from the UI to the sync task. Each carries what it acts on; the
+/// result comes back as diffs (and, on failure, `Diff::Error`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Fetch the newest page of messages and the participants of a conversation,
+    /// and keep its window fresh from now on.
+    Open {
+        conversation_sid: String,
+    },
+    /// Fetch up to `count` messages with index < `before_index` (older history).
+    LoadOlder {
+        conversation_sid: String,
+        before_index: i64,
+        count: u32,
+    },
+    /// Fetch up to `count` messages with index > `after_index` (coming back down
+    /// after far pages were dropped).
+    LoadNewer {
+        conversation_sid: String,
+        after_index: i64,
+        count: u32,
+    },
+    /// Forget messages outside `[keep_from, keep_to]` for this conversation (the
+    /// UI caps memory; it asks again with LoadOlder/LoadNewer on return).
+    Trim {
+        conversation_sid: String,
+        keep_from: i64,
+        keep_to: i64,
+    },
+    /// Send a message as the signed-in user. Queued while offline and retried with
+    /// an Idempotency-Key, so it lands exactly once.
+    Send {
+        conversation_sid: String,
+        body: String,
+        attributes: Option<String>,
+    },
+    /// Edit the body of a message (own messages only).
+    Edit {
+        conversation_sid: String,
+        message_sid: String,
+        body: String,
+    },
+    /// Delete a message (own messages only).
+    Delete {
+        conversation_sid: String,
+        message_sid: String,
+    },
+    /// The user is typing (the task rate-limits to once per typing timeout).
+    Typing {
+        conversation_sid: String,
+    },
+    /// Move the read horizon forward to `index` (never back).
+    AdvanceRead {
+        conversation_sid: String,
+        index: i64,
+    },
+    /// Read everything: horizon to the newest message.
+    MarkAllRead {
+        conversation_sid: String,
+    },
+    /// Clear the read horizon: everything unread.
+    MarkAllUnread {
+        conversation_sid: String,
+    },
+    SetNotificationLevel {
+        conversation_sid: String,
+        level: NotificationLevel,
+    },
+    /// Create a conversation (and join it). `unique_name` optional.
+    Create {
+        friendly_name: String,
+        unique_name: Option<String>,
+    },
+    /// Join a conversation by SID or unique name.
+    Join {
+        sid_or_unique_name: String,
+    },
+    Leave {
+        conversation_sid: String,
+    },
+    AddParticipant {
+        conversation_sid: String,
+        identity: String,
+    },
+    RemoveParticipant {
+        conversation_sid: String,
+        identity: String,
+    },
+    Rename {
+        conversation_sid: String,
+        friendly_name: String,
+    },
+    /// Check the connection now (e.g. the terminal regained focus after sleep);
+    /// reconnects and resyncs at once if it is down.
+    CheckConnection,
+    UpdateToken {
+        token: String,
+    },
+    Shutdown,
+}
+
+/// A change to the model, sent by the sync task to the UI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Diff {
+    Connection(ConnectionState),
+    /// The signed-in user (sent once at start, and when it changes).
+    Me(User),
+    /// The full list of the user's conversations, sent after each (re)sync.
+    /// Replaces whatever the UI held.
+    Conversations(Vec<ConversationEntry>),
+    /// A conversation was added or changed.
+    ConversationUpserted(ConversationEntry),
+    /// The conversation was deleted, or the user left it.
+    ConversationRemoved {
+        conversation_sid: String,
+    },
+    /// Participants of a conversation, complete (after Open or a resync).
+    Participants {
+        conversation_sid: String,
+        participants: Vec<Participant>,
+    },
+    ParticipantUpserted(Participant),
+    ParticipantRemoved {
+        conversation_sid: String,
+        participant_sid: String,
+    },
+    /// A page of history in ascending index order. `has_older` says whether
+    /// messages older than the first one exist; `has_newer` likewise.
+    MessagesLoaded {
+        conversation_sid: String,
+        messages: Vec<Message>,
+        has_older: bool,
+        has_newer: bool,
+    },
+    /// A message was added (live) or edited.
+    MessageUpserted(Message),
+    MessageRemoved {
+        conversation_sid: String,
+        message_sid: String,
+        index: i64,
+    },
+    Typing {
+        conversation_sid: String,
+        identity: String,
+        typing: bool,
+    },
+    /// A command failed or the server said something the user should read.
+    Error(String),
+    /// The access token expires soon: send `Command::UpdateToken`.
+    TokenAboutToExpire,
+    /// The access token expired; the connection is down until it is replaced.
+    TokenExpired,
+}
+
+/// A conversation as the list shows it: the resource plus the user's own state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationEntry {
+    pub conversation: Conversation,
+    /// Unread count, read horizon and notification level of the signed-in user.
+    pub user_state: Option<UserConversation>,
+}
