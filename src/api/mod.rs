@@ -16,5 +16,5 @@ pub mod time;
 pub mod token;
 
 pub use error::{ErrorCode, TwilioError};
-pub use page::{Page, PageMeta};
+pub use page::{Page, PageMeta, PageToken};
 pub use resources::*;

@@ -46,8 +46,57 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Page<T> {
     }
 }
 
+/// Our `PageToken`: a keyset position in a list, opaque to Twilio's clients
+/// (they only follow `next_page_url`), but documented so our SDK can anchor a
+/// page. `PA<key>`: the items strictly after `key` in the list's order (the
+/// next page); `PB<key>`: the items strictly before it (the previous page). For
+/// messages the key is the message index, so `Order=desc&PageToken=PA120` is
+/// "the page of messages older than index 120", with no OFFSET anywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageToken {
+    After(String),
+    Before(String),
+}
+
+impl PageToken {
+    pub fn parse(s: &str) -> Option<Self> {
+        let key = s.get(2..)?.to_owned();
+        match s.get(..2)? {
+            "PA" => Some(Self::After(key)),
+            "PB" => Some(Self::Before(key)),
+            _ => None,
+        }
+    }
+
+    /// The key, parsed as an integer (message indexes, row ids).
+    pub fn int_key(&self) -> Option<i64> {
+        match self {
+            Self::After(k) | Self::Before(k) => k.parse().ok(),
+        }
+    }
+}
+
+impl std::fmt::Display for PageToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::After(k) => write!(f, "PA{k}"),
+            Self::Before(k) => write!(f, "PB{k}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn page_tokens_round_trip() {
+        let t = PageToken::After("120".into());
+        assert_eq!(t.to_string(), "PA120");
+        assert_eq!(PageToken::parse("PA120"), Some(t));
+        assert_eq!(PageToken::parse("PB7").and_then(|t| t.int_key()), Some(7));
+        assert_eq!(PageToken::parse("XX1"), None);
+        assert_eq!(PageToken::parse(""), None);
+    }
+
     use super::*;
 
     #[test]
