@@ -3,4 +3,4 @@
 
 pub mod sync_protocol;
 
-pub use sync_protocol::{Command, ConnectionState, ConversationEntry, Diff};
+pub use sync_protocol::{Command, ConnectionState, ConversationEntry, Diff, SyncConfig, SyncHandle};

@@ -184,3 +184,24 @@ pub struct ConversationEntry {
     /// Unread count, read horizon and notification level of the signed-in user.
     pub user_state: Option<UserConversation>,
 }
+
+/// What the sync task needs to start. `sdk::sync::spawn(config)` returns a
+/// `SyncHandle` at once, without waiting for the network: the first diffs are
+/// `Connection(Connecting)` and, once the server answers, `Me`, `Conversations`.
+#[derive(Debug, Clone)]
+pub struct SyncConfig {
+    /// Base URL of the server, e.g. `http://127.0.0.1:8787`.
+    pub server_url: String,
+    /// An access token for the signed-in user.
+    pub token: String,
+    /// Messages per page for Open/LoadOlder/LoadNewer defaults.
+    pub page_size: u32,
+}
+
+/// The UI's ends of the channels to a running sync task. Dropping `commands`
+/// (or sending `Command::Shutdown`) stops the task.
+#[derive(Debug)]
+pub struct SyncHandle {
+    pub commands: tokio::sync::mpsc::UnboundedSender<Command>,
+    pub diffs: tokio::sync::mpsc::Receiver<Diff>,
+}
