@@ -41,6 +41,8 @@ enum Cmd {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Measure: send, fanout, history, or the machine's floor (see docs/performance.md).
+    Bench(convo_tui::bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -48,6 +50,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Cmd::Serve { listen, data_dir, public_url }) => serve(listen, data_dir, public_url),
         Some(Cmd::Token { identity, ttl, data_dir }) => token(&identity, ttl, data_dir),
+        Some(Cmd::Bench(args)) => convo_tui::bench::run(&args),
         None => anyhow::bail!("the terminal client is not built yet; try `convo-tui serve`"),
     }
 }
