@@ -58,8 +58,7 @@ fn apply(c: &mut ConversationRow, p: &ConversationParams, now: i64) -> ApiResult
     }
     if let Some(v) = &p.state {
         let s = ConversationState::parse(v)
-            .filter(|s| *s != ConversationState::Initializing)
-            .ok_or_else(|| ApiError::invalid("State", "must be active, inactive or closed"))?;
+            .ok_or_else(|| ApiError::invalid("State", "must be initializing, active, inactive or closed"))?;
         c.state = s.as_str().to_owned();
     }
     if let Some(v) = &p.timers_inactive {
@@ -206,8 +205,7 @@ async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> ApiResult<Response> {
     let mut filter = conversations::Filter::default();
     if let Some(s) = q.state.as_deref().filter(|s| !s.is_empty()) {
         let state = ConversationState::parse(s)
-            .filter(|s| *s != ConversationState::Initializing)
-            .ok_or_else(|| ApiError::invalid("State", "must be active, inactive or closed"))?;
+            .ok_or_else(|| ApiError::invalid("State", "must be initializing, active, inactive or closed"))?;
         filter.state = Some(state.as_str().to_owned());
     }
     filter.start =
