@@ -6,8 +6,10 @@
 mod delivery;
 mod fanout;
 mod floor;
+mod history;
 mod http_load;
 mod report;
+mod send;
 mod target;
 
 use std::path::PathBuf;
@@ -138,8 +140,17 @@ fn run_one(rt: &Runtimes, args: &BenchArgs, scenario: Scenario) -> anyhow::Resul
             let fan = fanout::measure(rt, &target, args)?;
             Ok(vec![fanout::report("fanout", args, &fan, Some(&fan_floor))])
         }
-        Scenario::Send | Scenario::History => {
-            anyhow::bail!("{scenario:?} needs the server (branch `server`), which is not merged yet")
+        Scenario::Send => {
+            let http_floor = floor::http(rt, args.senders, args.duration(), args.fetches)?;
+            let target = target::Target::open(rt, args)?;
+            let posts = send::measure(rt, &target, args)?;
+            Ok(vec![send::report(args, &posts, &http_floor.posts)])
+        }
+        Scenario::History => {
+            let http_floor = floor::http(rt, args.senders, Duration::ZERO, args.fetches)?;
+            let target = target::Target::open(rt, args)?;
+            let h = history::measure(rt, &target, args)?;
+            Ok(vec![history::report(&h, http_floor.get)])
         }
         Scenario::All => unreachable!("expanded by run"),
     }

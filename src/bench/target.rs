@@ -22,6 +22,8 @@ pub struct Target {
     pub credentials: Credentials,
     /// The embedded server's data dir, removed when the last clone is dropped.
     _data_dir: Option<std::sync::Arc<tempfile::TempDir>>,
+    /// Keeps the embedded server up: dropping it shuts the server down.
+    _server: Option<std::sync::Arc<server::RunningServer>>,
 }
 
 impl Target {
@@ -32,6 +34,7 @@ impl Target {
                 base: url.trim_end_matches('/').to_owned(),
                 credentials: remote_credentials(args)?,
                 _data_dir: None,
+                _server: None,
             });
         }
         let dir = tempfile::tempdir()?;
@@ -43,12 +46,22 @@ impl Target {
             credentials: credentials.clone(),
         };
         let running = rt.server.block_on(server::start(config))?;
-        Ok(Self { base: format!("http://{}", running.addr), credentials, _data_dir: Some(std::sync::Arc::new(dir)) })
+        Ok(Self {
+            base: running.url(),
+            credentials,
+            _data_dir: Some(std::sync::Arc::new(dir)),
+            _server: Some(std::sync::Arc::new(running)),
+        })
     }
 
     /// Admin credentials: account SID and auth token.
     pub fn admin(&self) -> BasicAuth {
         BasicAuth { user: self.credentials.account_sid.clone(), password: self.credentials.auth_token.clone() }
+    }
+
+    /// The embedded server's SQLite file (its name is the store's `DB_FILE`).
+    pub fn local_db(&self) -> Option<std::path::PathBuf> {
+        self._data_dir.as_ref().map(|d| d.path().join("convo.sqlite3")).filter(|p| p.is_file())
     }
 
     pub fn messages_url(&self, conversation: &str) -> String {
