@@ -12,6 +12,7 @@ use convo_tui::api::params::{
 };
 use convo_tui::api::stream::{ClientFrame, ServerEvent};
 use convo_tui::api::token::{self, TokenIssuer};
+use convo_tui::server::validate;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -40,6 +41,9 @@ pub fn form(data: &[u8]) {
     form_round_trip::<UserParams>(form);
     form_round_trip::<UserConversationParams>(form);
     form_round_trip::<ListQuery>(form);
+    if let Ok(p) = serde_html_form::from_str::<ConversationParams>(form) {
+        server_validation(&p);
+    }
     if let Ok(q) = serde_html_form::from_str::<ListQuery>(form) {
         if let Some(t) = q.page_token.as_deref().and_then(PageToken::parse) {
             assert_eq!(PageToken::parse(&t.to_string()), Some(t.clone()), "page token round trip");
@@ -47,6 +51,25 @@ pub fn form(data: &[u8]) {
         }
         if let Some(d) = q.start_date.as_deref().and_then(convo_tui::api::time::parse_unix) {
             let _ = convo_tui::api::time::format_unix(d);
+        }
+    }
+}
+
+/// The server's own checks of form values: each answers a value or a 400.
+fn server_validation(p: &ConversationParams) {
+    let values = [&p.friendly_name, &p.unique_name, &p.attributes, &p.timers_inactive, &p.date_created, &p.state];
+    for v in values.into_iter().flatten() {
+        let refused = [
+            validate::attributes("Attributes", v, validate::CONVERSATION_ATTRIBUTES_BYTES).err(),
+            validate::name("FriendlyName", v).err(),
+            validate::unique_name(v).err(),
+            validate::identity(v).err(),
+            validate::date("DateCreated", v).err(),
+            validate::duration("Timers.Inactive", v).err(),
+            validate::read_index("LastReadMessageIndex", v).err(),
+        ];
+        for e in refused.into_iter().flatten() {
+            assert_eq!(e.0.status, 400, "{v:?}: {}", e.0);
         }
     }
 }

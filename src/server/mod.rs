@@ -16,7 +16,7 @@ mod render;
 mod routes;
 mod store;
 mod stream;
-mod validate;
+pub mod validate;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
