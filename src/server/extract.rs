@@ -91,6 +91,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
                 ApiError::invalid("body", e.body_text())
             }
         })?;
+        utf8_form(&bytes)?;
         serde_html_form::from_bytes(&bytes).map(Form).map_err(|e| ApiError::invalid("body", e))
     }
 }
@@ -120,12 +121,30 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for FormWithEmpty<T> {
                 ApiError::invalid("body", e.body_text())
             }
         })?;
+        utf8_form(&bytes)?;
         let value = serde_html_form::from_bytes(&bytes).map_err(|e| ApiError::invalid("body", e))?;
         let pairs: Vec<(String, String)> =
             serde_html_form::from_bytes(&bytes).map_err(|e| ApiError::invalid("body", e))?;
         let empty = pairs.into_iter().filter(|(_, v)| v.is_empty()).map(|(k, _)| k).collect();
         Ok(FormWithEmpty(value, EmptyFields(empty)))
     }
+}
+
+/// serde_html_form decodes bytes that are not UTF-8 lossily (into U+FFFD),
+/// which would store something other than what was sent: refuse them instead
+/// (400 / 20001 naming the field). Malformed escapes such as `%ZZ` stay literal.
+fn utf8_form(form: &[u8]) -> Result<(), ApiError> {
+    for pair in form.split(|b| *b == b'&') {
+        let (key, value) = match pair.iter().position(|b| *b == b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, &[][..]),
+        };
+        if [key, value].iter().any(|part| percent_encoding::percent_decode(part).decode_utf8().is_err()) {
+            let name = percent_encoding::percent_decode(key).decode_utf8_lossy();
+            return Err(ApiError::invalid(&name, "is not valid UTF-8"));
+        }
+    }
+    Ok(())
 }
 
 /// The query string decoded into `T`.
@@ -135,6 +154,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        utf8_form(parts.uri.query().unwrap_or_default().as_bytes())?;
         serde_html_form::from_str(parts.uri.query().unwrap_or_default())
             .map(Query)
             .map_err(|e| ApiError::invalid("query", e))
