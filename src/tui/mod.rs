@@ -11,6 +11,7 @@ pub mod demo;
 pub mod event_loop;
 pub mod input;
 pub mod keymap;
+pub mod launch;
 pub mod message_view;
 pub mod sanitize;
 pub mod theme;
