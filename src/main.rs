@@ -73,11 +73,31 @@ fn serve(listen: SocketAddr, data_dir: Option<PathBuf>, public_url: Option<Strin
     }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let running = server::start(ServerConfig { listen, data_dir, public_url, credentials }).await?;
-        tracing::info!("serving on http://{}", running.addr);
-        tokio::signal::ctrl_c().await?;
+        let mut config = ServerConfig::new(listen, data_dir, credentials);
+        config.public_url = public_url;
+        let running = server::start(config).await?;
+        tracing::info!("serving on {}", running.url());
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        running.shutdown().await;
         Ok(())
     })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 fn token(identity: &str, ttl: i64, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
