@@ -129,6 +129,15 @@ impl Model {
             if conv.last_message.as_ref().is_none_or(|l| l.index < m.index) {
                 conv.last_message = Some(LastMessage { index: m.index, date_created: m.date_created.clone() });
                 conv.messages_count += 1;
+                // The server tells a user's unread count only when their own state
+                // changes; between resyncs it is kept here, counted as the server
+                // counts it: messages after the horizon.
+                if let Some(u) = model.entry.user_state.as_mut()
+                    && let (Some(unread), Some(horizon)) = (u.unread_messages_count, u.last_read_message_index)
+                    && m.index > horizon
+                {
+                    u.unread_messages_count = Some(unread + 1);
+                }
                 out.push(Diff::ConversationUpserted(model.entry.clone()));
             }
         }
@@ -158,6 +167,13 @@ impl Model {
         model.messages.remove(&index);
         if !model.removed.insert(message_sid.to_owned()) {
             return None;
+        }
+        if let Some(u) = model.entry.user_state.as_mut()
+            && let (Some(unread), Some(horizon)) = (u.unread_messages_count, u.last_read_message_index)
+            && index > horizon
+            && unread > 0
+        {
+            u.unread_messages_count = Some(unread - 1);
         }
         // Told even when not held: the UI may hold more than we do (e.g. before a Trim).
         Some(Diff::MessageRemoved {
