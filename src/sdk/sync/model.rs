@@ -1,0 +1,244 @@
+//! The sync task's model of what the user can see, and how each change to it
+//! becomes a `Diff`: every `apply_*` compares with what is held and returns the
+//! diffs to send, none when nothing really changed (which is what makes
+//! replayed stream events and resync overlaps harmless).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::api::{Conversation, LastMessage, Message, Participant, User, UserConversation};
+use crate::sdk::sync_protocol::{ConversationEntry, Diff};
+
+/// Most messages held per conversation; older ones are forgotten first.
+pub const MAX_WINDOW: usize = 5000;
+
+/// One conversation of the user.
+#[derive(Debug, Clone)]
+pub struct ConvModel {
+    pub entry: ConversationEntry,
+    /// Opened by the UI: its participants are kept, its newest page loaded.
+    pub opened: bool,
+    /// Participants by SID, once loaded.
+    pub participants: Option<BTreeMap<String, Participant>>,
+    /// The held window of messages, by index.
+    pub messages: BTreeMap<i64, Message>,
+    /// SIDs of messages seen deleted, so a REST reply and its event diff once.
+    pub removed: HashSet<String>,
+}
+
+impl ConvModel {
+    pub fn new(entry: ConversationEntry) -> Self {
+        Self { entry, opened: false, participants: None, messages: BTreeMap::new(), removed: HashSet::new() }
+    }
+
+    /// The newest index this conversation is known to have.
+    pub fn newest_index(&self) -> Option<i64> {
+        let held = self.messages.keys().next_back().copied();
+        let known = self.entry.conversation.last_message.as_ref().map(|m| m.index);
+        held.max(known)
+    }
+}
+
+/// Everything the task holds.
+#[derive(Debug, Default)]
+pub struct Model {
+    pub me: Option<User>,
+    pub convs: HashMap<String, ConvModel>,
+    /// (conversation, identity) of those typing now.
+    pub typing: HashSet<(String, String)>,
+}
+
+impl Model {
+    /// The list as the UI shows it: most recent activity first.
+    pub fn entries(&self) -> Vec<ConversationEntry> {
+        let mut list: Vec<ConversationEntry> = self.convs.values().map(|c| c.entry.clone()).collect();
+        let activity = |e: &ConversationEntry| {
+            let c = &e.conversation;
+            c.last_message.as_ref().map(|m| m.date_created.clone()).unwrap_or_else(|| c.date_updated.clone())
+        };
+        list.sort_by(|a, b| activity(b).cmp(&activity(a)).then_with(|| a.conversation.sid.cmp(&b.conversation.sid)));
+        list
+    }
+
+    /// Replaces the whole list (after a sync), keeping what is held for
+    /// conversations that remain.
+    pub fn replace_conversations(&mut self, entries: Vec<ConversationEntry>) -> Diff {
+        let mut old = std::mem::take(&mut self.convs);
+        for entry in entries {
+            let sid = entry.conversation.sid.clone();
+            let model = match old.remove(&sid) {
+                Some(mut m) => {
+                    m.entry = entry;
+                    m
+                }
+                None => ConvModel::new(entry),
+            };
+            self.convs.insert(sid, model);
+        }
+        Diff::Conversations(self.entries())
+    }
+
+    /// A conversation was added or changed (resource and/or user state).
+    pub fn upsert_conversation(
+        &mut self,
+        conversation: Option<Conversation>,
+        user_state: Option<UserConversation>,
+        sid: &str,
+    ) -> Option<Diff> {
+        let model = match self.convs.get_mut(sid) {
+            Some(m) => m,
+            None => {
+                let entry = ConversationEntry { conversation: conversation?, user_state };
+                self.convs.insert(sid.to_owned(), ConvModel::new(entry.clone()));
+                return Some(Diff::ConversationUpserted(entry));
+            }
+        };
+        let before = model.entry.clone();
+        if let Some(mut c) = conversation {
+            // A conversation event may lag a message we already applied.
+            let held_last = model.entry.conversation.last_message.clone();
+            if let (Some(held), Some(new)) = (&held_last, &c.last_message)
+                && held.index > new.index
+            {
+                c.last_message = held_last;
+            } else if c.last_message.is_none() && held_last.is_some() {
+                c.last_message = held_last;
+            }
+            model.entry.conversation = c;
+        }
+        if let Some(u) = user_state {
+            model.entry.user_state = Some(u);
+        }
+        (model.entry != before).then(|| Diff::ConversationUpserted(model.entry.clone()))
+    }
+
+    pub fn remove_conversation(&mut self, sid: &str) -> Option<Diff> {
+        self.convs.remove(sid)?;
+        self.typing.retain(|(c, _)| c != sid);
+        Some(Diff::ConversationRemoved { conversation_sid: sid.to_owned() })
+    }
+
+    /// A message arrived or changed. `live`: it is new (so it moves the
+    /// conversation's last message); otherwise it is only applied when held.
+    pub fn upsert_message(&mut self, m: Message, live: bool, out: &mut Vec<Diff>) {
+        let Some(model) = self.convs.get_mut(&m.conversation_sid) else { return };
+        if model.removed.contains(&m.sid) || (!live && !model.messages.contains_key(&m.index)) {
+            return;
+        }
+        if live {
+            let conv = &mut model.entry.conversation;
+            if conv.last_message.as_ref().is_none_or(|l| l.index < m.index) {
+                conv.last_message = Some(LastMessage { index: m.index, date_created: m.date_created.clone() });
+                conv.messages_count += 1;
+                // The server tells a user's unread count only when their own state
+                // changes; between resyncs it is kept here, counted as the server
+                // counts it: messages after the horizon.
+                if let Some(u) = model.entry.user_state.as_mut()
+                    && let (Some(unread), Some(horizon)) = (u.unread_messages_count, u.last_read_message_index)
+                    && m.index > horizon
+                {
+                    u.unread_messages_count = Some(unread + 1);
+                }
+                out.push(Diff::ConversationUpserted(model.entry.clone()));
+            }
+        }
+        if model.messages.get(&m.index) != Some(&m) {
+            model.messages.insert(m.index, m.clone());
+            while model.messages.len() > MAX_WINDOW {
+                model.messages.pop_first();
+            }
+            out.push(Diff::MessageUpserted(m));
+        }
+    }
+
+    /// Holds a page the UI asked for (no per-message diffs: the page is one).
+    pub fn hold_page(&mut self, conversation_sid: &str, messages: &[Message]) {
+        if let Some(model) = self.convs.get_mut(conversation_sid) {
+            for m in messages {
+                model.messages.insert(m.index, m.clone());
+            }
+            while model.messages.len() > MAX_WINDOW {
+                model.messages.pop_first();
+            }
+        }
+    }
+
+    pub fn remove_message(&mut self, conversation_sid: &str, message_sid: &str, index: i64) -> Option<Diff> {
+        let model = self.convs.get_mut(conversation_sid)?;
+        model.messages.remove(&index);
+        if !model.removed.insert(message_sid.to_owned()) {
+            return None;
+        }
+        if let Some(u) = model.entry.user_state.as_mut()
+            && let (Some(unread), Some(horizon)) = (u.unread_messages_count, u.last_read_message_index)
+            && index > horizon
+            && unread > 0
+        {
+            u.unread_messages_count = Some(unread - 1);
+        }
+        // Told even when not held: the UI may hold more than we do (e.g. before a Trim).
+        Some(Diff::MessageRemoved {
+            conversation_sid: conversation_sid.to_owned(),
+            message_sid: message_sid.to_owned(),
+            index,
+        })
+    }
+
+    /// A participant joined or changed; told only for conversations whose
+    /// roster is held (opened ones).
+    pub fn upsert_participant(&mut self, p: Participant) -> Option<Diff> {
+        let roster = self.convs.get_mut(&p.conversation_sid)?.participants.as_mut()?;
+        if roster.get(&p.sid) == Some(&p) {
+            return None;
+        }
+        roster.insert(p.sid.clone(), p.clone());
+        Some(Diff::ParticipantUpserted(p))
+    }
+
+    pub fn remove_participant(&mut self, conversation_sid: &str, participant_sid: &str) -> Option<Diff> {
+        let roster = self.convs.get_mut(conversation_sid)?.participants.as_mut()?;
+        roster.remove(participant_sid)?;
+        Some(Diff::ParticipantRemoved {
+            conversation_sid: conversation_sid.to_owned(),
+            participant_sid: participant_sid.to_owned(),
+        })
+    }
+
+    /// Replaces a roster wholesale.
+    pub fn set_participants(&mut self, conversation_sid: &str, list: Vec<Participant>) -> Option<Diff> {
+        let model = self.convs.get_mut(conversation_sid)?;
+        model.participants = Some(list.iter().map(|p| (p.sid.clone(), p.clone())).collect());
+        Some(Diff::Participants { conversation_sid: conversation_sid.to_owned(), participants: list })
+    }
+
+    pub fn set_typing(&mut self, conversation_sid: &str, identity: &str, typing: bool) -> Option<Diff> {
+        let key = (conversation_sid.to_owned(), identity.to_owned());
+        let changed = if typing { self.typing.insert(key) } else { self.typing.remove(&key) };
+        changed.then(|| Diff::Typing {
+            conversation_sid: conversation_sid.to_owned(),
+            identity: identity.to_owned(),
+            typing,
+        })
+    }
+
+    /// Ends every typing indicator (the connection that would end them is gone).
+    pub fn clear_typing(&mut self) -> Vec<Diff> {
+        std::mem::take(&mut self.typing)
+            .into_iter()
+            .map(|(conversation_sid, identity)| Diff::Typing { conversation_sid, identity, typing: false })
+            .collect()
+    }
+
+    pub fn set_me(&mut self, user: User) -> Option<Diff> {
+        if self.me.as_ref() == Some(&user) {
+            return None;
+        }
+        self.me = Some(user.clone());
+        Some(Diff::Me(user))
+    }
+
+    pub fn trim(&mut self, conversation_sid: &str, keep_from: i64, keep_to: i64) {
+        if let Some(model) = self.convs.get_mut(conversation_sid) {
+            model.messages.retain(|i, _| (keep_from..=keep_to).contains(i));
+        }
+    }
+}
