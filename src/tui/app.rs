@@ -242,12 +242,16 @@ impl App {
         sanitize::line(name)
     }
 
+    /// Unread messages. With no read horizon yet the server says null (as
+    /// Twilio does); then every message counts as unread.
     pub fn unread(&self, sid: &str) -> i64 {
-        self.conversations
-            .get(sid)
-            .and_then(|e| e.user_state.as_ref())
-            .and_then(|u| u.unread_messages_count)
-            .unwrap_or(0)
+        let Some(e) = self.conversations.get(sid) else { return 0 };
+        let us = e.user_state.as_ref();
+        match (us.and_then(|u| u.unread_messages_count), us.and_then(|u| u.last_read_message_index)) {
+            (Some(n), _) => n,
+            (None, Some(_)) => 0,
+            (None, None) => e.conversation.messages_count as i64,
+        }
     }
 
     pub fn is_muted(&self, sid: &str) -> bool {

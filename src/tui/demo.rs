@@ -28,6 +28,11 @@ impl Actor {
         Actor { handle, identity: identity.to_string() }
     }
 
+    /// Waits until the sync task is connected (it refuses most commands before).
+    async fn connected(&mut self) -> anyhow::Result<()> {
+        self.wait_for(|d| matches!(d, Diff::Connection(crate::sdk::ConnectionState::Connected)).then_some(())).await
+    }
+
     fn send(&self, c: Command) {
         let _ = self.handle.commands.send(c);
     }
@@ -41,7 +46,7 @@ impl Actor {
                 .map_err(|_| anyhow::anyhow!("{}: timed out waiting for the server", self.identity))?
                 .ok_or_else(|| anyhow::anyhow!("{}: sync task stopped", self.identity))?;
             if let Diff::Error(e) = &diff {
-                tracing::warn!(identity = %self.identity, "{e}");
+                tracing::debug!(identity = %self.identity, "{e}");
             }
             if let Some(v) = f(&diff) {
                 return Ok(v);
@@ -52,7 +57,10 @@ impl Actor {
     /// Creates (or finds) the conversation with this unique name; returns its SID.
     async fn conversation(&mut self, unique_name: &str, friendly_name: &str) -> anyhow::Result<String> {
         self.send(Command::Join { sid_or_unique_name: unique_name.to_string() });
-        self.send(Command::Create { friendly_name: friendly_name.to_string(), unique_name: Some(unique_name.to_string()) });
+        self.send(Command::Create {
+            friendly_name: friendly_name.to_string(),
+            unique_name: Some(unique_name.to_string()),
+        });
         let want = unique_name.to_string();
         self.wait_for(|d| match d {
             Diff::ConversationUpserted(e) if e.conversation.unique_name.as_deref() == Some(&want) => {
@@ -73,7 +81,9 @@ impl Actor {
         let me = self.identity.clone();
         let body = body.to_string();
         self.wait_for(|d| match d {
-            Diff::MessageUpserted(m) if m.author.as_deref() == Some(&me) && m.body.as_deref() == Some(&body) => Some(()),
+            Diff::MessageUpserted(m) if m.author.as_deref() == Some(&me) && m.body.as_deref() == Some(&body) => {
+                Some(())
+            }
             _ => None,
         })
         .await
@@ -84,6 +94,7 @@ impl Actor {
 /// returns its unique name. Run once per data dir: the caller keeps a marker.
 pub async fn post_welcome(spawn: Spawn, server_url: &str, token: String, identity: &str) -> anyhow::Result<String> {
     let mut bot = Actor::new(spawn, server_url, token, "convo-tui");
+    bot.connected().await?;
     let unique = format!("welcome-{identity}");
     let sid = bot.conversation(&unique, "Welcome").await?;
     bot.send(Command::AddParticipant { conversation_sid: sid.clone(), identity: identity.to_string() });
@@ -103,9 +114,16 @@ const REPLIES: &[&str] = &[
 /// The demo: alice creates `demo-IDENTITY` with bob and the user, they chat,
 /// and from then on alice types and answers every message of the user. Runs
 /// until the process ends. `mint` gives a token for an identity.
-pub async fn run_demo(spawn: Spawn, server_url: String, mint: impl Fn(&str) -> String, identity: String) -> anyhow::Result<()> {
+pub async fn run_demo(
+    spawn: Spawn,
+    server_url: String,
+    mint: impl Fn(&str) -> String,
+    identity: String,
+) -> anyhow::Result<()> {
     let mut alice = Actor::new(spawn, &server_url, mint("alice"), "alice");
     let mut bob = Actor::new(spawn, &server_url, mint("bob"), "bob");
+    alice.connected().await?;
+    bob.connected().await?;
     let demo = alice.conversation(&format!("demo-{identity}"), "Demo with alice and bob").await?;
     for who in [identity.as_str(), "bob"] {
         alice.send(Command::AddParticipant { conversation_sid: demo.clone(), identity: who.to_string() });
@@ -141,7 +159,7 @@ pub async fn run_demo(spawn: Spawn, server_url: String, mint: impl Fn(&str) -> S
         };
         alice.say(&demo, &reply).await?;
         turn += 1;
-        if turn % 3 == 0 {
+        if turn.is_multiple_of(3) {
             bob.send(Command::Typing { conversation_sid: side.clone() });
             tokio::time::sleep(Duration::from_millis(800)).await;
             bob.say(&side, &format!("Side-room update number {}.", turn / 3)).await?;

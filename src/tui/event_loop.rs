@@ -7,7 +7,9 @@
 use std::time::Instant;
 
 use crossterm::event::{Event, EventStream};
-use futures_util::{FutureExt, StreamExt};
+use std::task::Poll;
+
+use futures_util::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 
@@ -89,7 +91,9 @@ where
                 }
             }
         }
-        while let Some(Some(Ok(ev))) = events.next().now_or_never() {
+        // Poll with this task's own waker (never `now_or_never`: crossterm's
+        // stream registers the first waker it sees and would wake a dead one).
+        while let Poll::Ready(Some(Ok(ev))) = std::future::poll_fn(|cx| Poll::Ready(events.poll_next_unpin(cx))).await {
             changed |= on_event(app, ev, Instant::now());
         }
         for cmd in app.outbox.drain(..) {
@@ -113,6 +117,20 @@ where
 }
 
 fn on_diff(app: &mut App, diff: Diff, hooks: &Hooks) {
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        match &diff {
+            Diff::MessagesLoaded { conversation_sid, messages, has_older, has_newer } => tracing::debug!(
+                conversation_sid,
+                n = messages.len(),
+                first = messages.first().map(|m| m.index),
+                last = messages.last().map(|m| m.index),
+                has_older,
+                has_newer,
+                "diff: messages loaded"
+            ),
+            other => tracing::debug!(diff = ?other, "diff"),
+        }
+    }
     if matches!(diff, Diff::TokenAboutToExpire | Diff::TokenExpired)
         && let Some(renew) = &hooks.renew_token
     {

@@ -140,6 +140,8 @@ fn composer_key(app: &mut App, ev: KeyEvent, now: Instant) {
         KeyCode::Enter if alt || ev.modifiers.contains(KeyModifiers::SHIFT) => app.composer.insert_newline(),
         KeyCode::Char('j') if ctrl => app.composer.insert_newline(),
         KeyCode::Enter => submit(app, now),
+        // End at the end of the text (or in an empty composer) jumps to the newest message.
+        KeyCode::End if !alt && !ctrl && at_end(app) => update::jump_newest(app, now),
         KeyCode::Esc => {
             if app.editing.take().is_some() {
                 app.reset_composer(String::new());
@@ -176,6 +178,13 @@ fn composer_key(app: &mut App, ev: KeyEvent, now: Instant) {
             }
         }
     }
+}
+
+/// Whether the composer's cursor is after the last character.
+fn at_end(app: &App) -> bool {
+    let ratatui_textarea::DataCursor(row, col) = app.composer.cursor();
+    let lines = app.composer.lines();
+    row + 1 >= lines.len() && lines.last().is_none_or(|l| col >= l.chars().count())
 }
 
 /// Tells the sync task the user is typing, at most once per `TYPING_EVERY`.

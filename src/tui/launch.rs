@@ -10,11 +10,11 @@ use crate::api::token::TokenIssuer;
 use crate::config::{ConfigFile, Credentials, Dirs};
 use crate::sdk::SyncConfig;
 
+use super::App;
 use super::cache::Cache;
 use super::demo::{self, Spawn};
 use super::keymap::Keymap;
 use super::theme::Theme;
-use super::App;
 
 /// The default command's flags.
 #[derive(Debug, Clone, Default)]
@@ -86,6 +86,7 @@ pub fn main(opts: Options, spawn: Spawn) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         // Where to connect, as whom, with what.
+        let mut embedded_server = None;
         let (server_url, shown_server, scope_server, identity, token, minter, embedded) = match server {
             None => {
                 let data_dir = dirs.data.join("server");
@@ -99,9 +100,9 @@ pub fn main(opts: Options, spawn: Spawn) -> anyhow::Result<()> {
                     credentials: credentials.clone(),
                 })
                 .await?;
-                let url = format!("http://{}", running.addr);
+                let url = running.url();
                 // The server runs on this runtime for as long as the client does.
-                std::mem::forget(running);
+                embedded_server = Some(running);
                 let minter = Minter {
                     account_sid: credentials.account_sid,
                     api_key: credentials.api_key_sid,
@@ -176,9 +177,13 @@ pub fn main(opts: Options, spawn: Spawn) -> anyhow::Result<()> {
             let id = identity.clone();
             Box::new(move || m.mint(&id)) as Box<dyn Fn() -> String + Send>
         });
-        let exit = super::run(app, handle, super::default_hooks(renew), &cache).await?;
+        let exit = super::run(app, handle, super::default_hooks(renew), &cache).await;
         tracing::info!(?exit, "bye");
-        Ok(())
+        if let Some(server) = embedded_server {
+            // Let the store finish what it acknowledged before the process ends.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(3), server.shutdown()).await;
+        }
+        exit.map(|_| ())
     })?;
     // Background tasks (server, bots) end with the runtime; don't wait for them.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
