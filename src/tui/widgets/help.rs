@@ -28,6 +28,14 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         Span::styled(format!("  {:<22}", "Up / Down"), theme.key),
         Span::raw("in an empty composer: sent history"),
     ]));
+    out.push(Line::from(vec![
+        Span::styled(format!("  {:<22}", "Esc"), theme.key),
+        Span::raw("leave the composer / cancel an edit"),
+    ]));
+    out.push(Line::from(vec![
+        Span::styled(format!("  {:<22}", "Mouse wheel"), theme.key),
+        Span::raw("scroll messages"),
+    ]));
     out.push(Line::raw(""));
     out.push(Line::styled("Commands", theme.title));
     for (cmd, what) in commands::HELP {
