@@ -286,6 +286,9 @@ pub fn trim(app: &mut App, sid: &str) {
     if room.messages.len() <= max {
         return;
     }
+    // Trim a quarter below the cap, so a stream of live messages trims once
+    // per many arrivals rather than on each one.
+    let max = max - max / 4;
     let keys: Vec<i64> = room.messages.keys().copied().collect();
     let from = match room.anchor {
         None => keys.len() - max,
