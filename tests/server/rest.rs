@@ -397,3 +397,20 @@ async fn idempotency_key_returns_the_first_message_not_a_second() {
     let (_, list) = t.get(&As::Admin, &path).await;
     assert_eq!(list["messages"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn receipts_list_is_empty_and_unique_name_can_be_cleared() {
+    let t = TestServer::start().await;
+    let c = sid(&t.conversation(&[("UniqueName", "temp")]).await);
+    let m = t.say(&As::Admin, &c, "hi").await;
+    let (status, page) = t.get(&As::Admin, &format!("/v1/Conversations/{c}/Messages/{}/Receipts", sid(&m))).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["meta"]["key"], "delivery_receipts");
+    assert_eq!(page["delivery_receipts"], serde_json::json!([]));
+    let receipt = format!("/v1/Conversations/{c}/Messages/{}/Receipts/DY0123456789abcdef0123456789abcdef", sid(&m));
+    assert_error(&t.get(&As::Admin, &receipt).await, 404, 20404);
+    let (status, cleared) = t.post(&As::Admin, "/v1/Conversations/temp", &[("UniqueName", "")]).await;
+    assert_eq!(status, 200);
+    assert!(cleared["unique_name"].is_null(), "{cleared}");
+    assert_error(&t.get(&As::Admin, "/v1/Conversations/temp").await, 404, 20404);
+}
