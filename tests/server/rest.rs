@@ -414,3 +414,37 @@ async fn receipts_list_is_empty_and_unique_name_can_be_cleared() {
     assert!(cleared["unique_name"].is_null(), "{cleared}");
     assert_error(&t.get(&As::Admin, "/v1/Conversations/temp").await, 404, 20404);
 }
+
+#[tokio::test]
+async fn conversation_with_participants_creates_both_at_once() {
+    let t = TestServer::start().await;
+    let (status, c) = t
+        .post(
+            &As::Admin,
+            "/v1/ConversationWithParticipants",
+            &[
+                ("FriendlyName", "trio"),
+                ("Participant", r#"{"identity": "ann"}"#),
+                ("Participant", r#"{"identity": "ben", "attributes": "{\"x\":1}"}"#),
+                (
+                    "Participant",
+                    r#"{"messaging_binding": {"address": "+15550009999", "proxy_address": "+15550001111"}}"#,
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(status, 201, "{c}");
+    assert_eq!(c["friendly_name"], "trio");
+    assert_eq!(c["participants_count"], 3);
+    let (_, ben) = t.get(&As::Admin, &format!("/v1/Conversations/{}/Participants/ben", sid(&c))).await;
+    assert_eq!(ben["attributes"], r#"{"x":1}"#);
+    let many: Vec<String> = (0..11).map(|i| format!(r#"{{"identity": "p{i}"}}"#)).collect();
+    let form: Vec<(&str, &str)> = many.iter().map(|p| ("Participant", p.as_str())).collect();
+    assert_error(&t.post(&As::Admin, "/v1/ConversationWithParticipants", &form).await, 400, 50426);
+    assert_error(&t.post(&As::Admin, "/v1/ConversationWithParticipants", &[("Participant", "nope")]).await, 400, 20001);
+    // A refused participant leaves no conversation behind.
+    let dup =
+        [("UniqueName", "once"), ("Participant", r#"{"identity": "x"}"#), ("Participant", r#"{"identity": "x"}"#)];
+    assert_error(&t.post(&As::Admin, "/v1/ConversationWithParticipants", &dup).await, 409, 50433);
+    assert_error(&t.get(&As::Admin, "/v1/Conversations/once").await, 404, 20404);
+}
