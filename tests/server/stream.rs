@@ -153,3 +153,9 @@ async fn a_stream_that_never_reads_is_closed_instead_of_buffering_without_bound(
     t.say(&As::Admin, &c, "still here").await;
     fresh.expect("messageAdded").await;
 }
+
+#[tokio::test]
+async fn a_plain_get_of_the_stream_gets_a_twilio_error() {
+    let t = TestServer::start().await;
+    assert_error(&t.get(&As::Admin, "/v1/Stream").await, 400, 20001);
+}
