@@ -448,3 +448,44 @@ async fn conversation_with_participants_creates_both_at_once() {
     assert_error(&t.post(&As::Admin, "/v1/ConversationWithParticipants", &dup).await, 409, 50433);
     assert_error(&t.get(&As::Admin, "/v1/Conversations/once").await, 404, 20404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn participant_limits_are_50_non_chat_and_1000_in_all() {
+    let t = std::sync::Arc::new(TestServer::start().await);
+    let c = sid(&t.conversation(&[]).await);
+    let path = format!("/v1/Conversations/{c}/Participants");
+    for i in 0..50 {
+        let (status, body) =
+            t.post(&As::Admin, &path, &[("MessagingBinding.Address", &format!("+1555000{i:04}"))]).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    assert_error(&t.post(&As::Admin, &path, &[("MessagingBinding.Address", "+15559999999")]).await, 400, 50417);
+    let mut tasks = Vec::new();
+    for task in 0..10 {
+        let (t, path) = (t.clone(), path.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0..95 {
+                let (status, body) = t.post(&As::Admin, &path, &[("Identity", &format!("u{task}-{i}"))]).await;
+                assert_eq!(status, 201, "{body}");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_error(&t.post(&As::Admin, &path, &[("Identity", "one-too-many")]).await, 400, 50417);
+    let (_, conv) = t.get(&As::Admin, &format!("/v1/Conversations/{c}")).await;
+    assert_eq!(conv["participants_count"], 1000);
+}
+
+#[tokio::test]
+async fn limits_accept_values_exactly_at_the_limit() {
+    let t = TestServer::start().await;
+    let name = "n".repeat(256);
+    let attrs = format!(r#"{{"x":"{}"}}"#, "a".repeat(16 * 1024 - 8));
+    let c = t.conversation(&[("FriendlyName", &name), ("Attributes", &attrs)]).await;
+    let body = "é".repeat(16 * 1024);
+    assert_eq!(body.len(), 32 * 1024);
+    let m = t.say(&As::Admin, &sid(&c), &body).await;
+    assert_eq!(m["body"].as_str().unwrap().len(), 32 * 1024);
+}
