@@ -175,6 +175,9 @@ async fn messages_get_growing_indexes_and_gaps_stay_after_deletes() {
     assert_eq!(edited["body"], "deux");
     let (_, fetched) = t.get(&As::Admin, &format!("/v1/Conversations/{c}/Messages/{}", sid(&m2))).await;
     assert_eq!(fetched["body"], "deux");
+    let (_, by_index) = t.get(&As::Admin, &format!("/v1/Conversations/{c}/Messages/2")).await;
+    assert_eq!(by_index["sid"], m2["sid"], "a message can be fetched by its index too");
+    assert_error(&t.get(&As::Admin, &format!("/v1/Conversations/{c}/Messages/1")).await, 404, 20404);
     let (_, conv) = t.get(&As::Admin, &format!("/v1/Conversations/{c}")).await;
     assert_eq!(conv["messages_count"], 2);
     assert_eq!(conv["last_message"]["index"], 2);
