@@ -7,9 +7,15 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::rows::MessageRow;
 use crate::server::paging::Window;
 
-pub fn get(conn: &Connection, conversation_sid: &str, sid: &str) -> rusqlite::Result<Option<MessageRow>> {
+/// By SID, or (our extension, handy for clients holding indexes) by index.
+pub fn get(conn: &Connection, conversation_sid: &str, sid_or_index: &str) -> rusqlite::Result<Option<MessageRow>> {
+    if let Ok(index) = sid_or_index.parse::<i64>() {
+        let sql =
+            format!("SELECT {} FROM messages m WHERE m.conversation_sid = ?1 AND m.idx = ?2", MessageRow::COLUMNS);
+        return conn.prepare_cached(&sql)?.query_row(params![conversation_sid, index], MessageRow::from_row).optional();
+    }
     let sql = format!("SELECT {} FROM messages m WHERE m.sid = ?1 AND m.conversation_sid = ?2", MessageRow::COLUMNS);
-    conn.prepare_cached(&sql)?.query_row([sid, conversation_sid], MessageRow::from_row).optional()
+    conn.prepare_cached(&sql)?.query_row([sid_or_index, conversation_sid], MessageRow::from_row).optional()
 }
 
 /// Allocates the next index of the conversation (never reused) and inserts the
