@@ -10,6 +10,7 @@ use super::{Pending, Task};
 use crate::api::params::{ConversationParams, MessageParams, ParticipantParams, UserConversationParams};
 use crate::api::stream::{ClientFrame, TYPING_TIMEOUT_SECS};
 use crate::api::{ErrorCode, UserConversation};
+use crate::sdk::endpoints::horizon_param;
 use crate::sdk::error::{Error, Result};
 use crate::sdk::sync_protocol::{Command, ConnectionState, Diff};
 use crate::sdk::transport;
@@ -210,10 +211,8 @@ impl Task {
     }
 
     async fn post_read(&mut self, sid: &str, index: Option<i64>) -> Result<()> {
-        let params = UserConversationParams {
-            last_read_message_index: Some(index.map(|i| i.to_string()).unwrap_or_default()),
-            ..Default::default()
-        };
+        let params =
+            UserConversationParams { last_read_message_index: Some(horizon_param(index)), ..Default::default() };
         let uc = self.rest.update_user_conversation(&self.identity, sid, &params).await?;
         self.apply_user_state(uc).await;
         Ok(())
