@@ -94,6 +94,39 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
     }
 }
 
+/// A form body decoded into `T`, plus the names of the fields sent empty.
+/// serde_html_form reads `Name=` as an absent `Option`, but for a few fields
+/// an empty value means "clear it" (`LastReadMessageIndex=`, `UniqueName=`).
+pub struct FormWithEmpty<T>(pub T, pub EmptyFields);
+
+/// Field names that were present in the form with an empty value.
+pub struct EmptyFields(Vec<String>);
+
+impl EmptyFields {
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.iter().any(|n| n == name)
+    }
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for FormWithEmpty<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large")
+            } else {
+                ApiError::invalid("body", e.body_text())
+            }
+        })?;
+        let value = serde_html_form::from_bytes(&bytes).map_err(|e| ApiError::invalid("body", e))?;
+        let pairs: Vec<(String, String)> =
+            serde_html_form::from_bytes(&bytes).map_err(|e| ApiError::invalid("body", e))?;
+        let empty = pairs.into_iter().filter(|(_, v)| v.is_empty()).map(|(k, _)| k).collect();
+        Ok(FormWithEmpty(value, EmptyFields(empty)))
+    }
+}
+
 /// The query string decoded into `T`.
 pub struct Query<T>(pub T);
 

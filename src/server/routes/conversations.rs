@@ -20,7 +20,7 @@ use crate::api::time::now_unix;
 use crate::server::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::extract::{Ctx, Form, Path, Query};
+use crate::server::extract::{Ctx, Form, FormWithEmpty, Path, Query};
 use crate::server::hub::{Audience, Effect};
 use crate::server::paging::{self, PageRequest};
 use crate::server::render::to_value;
@@ -260,7 +260,7 @@ async fn fetch(ctx: Ctx, Path(path): Path<ConversationPath>) -> ApiResult<Respon
 async fn update(
     ctx: Ctx,
     Path(path): Path<ConversationPath>,
-    Form(p): Form<ConversationParams>,
+    FormWithEmpty(p, empty): FormWithEmpty<ConversationParams>,
 ) -> ApiResult<Response> {
     let urls = ctx.urls.clone();
     let caller = ctx.caller.clone();
@@ -272,6 +272,10 @@ async fn update(
             let s = standing(conn, &caller, &c)?;
             require_moderator(&s, "change the conversation")?;
             apply(&mut c, &p, now_unix())?;
+            // `UniqueName=` (empty) removes the unique name.
+            if empty.contains("UniqueName") {
+                c.unique_name = None;
+            }
             unique_name_free(conn, &c)?;
             conversations::update(conn, &c)?;
             let json = urls.conversation_json(&c);

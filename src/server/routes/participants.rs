@@ -22,7 +22,7 @@ use crate::api::time::now_unix;
 use crate::server::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::extract::{Ctx, Form, Path, Query};
+use crate::server::extract::{Ctx, Form, FormWithEmpty, Path, Query};
 use crate::server::hub::{Audience, Effect};
 use crate::server::paging::{self, PageRequest};
 use crate::server::render::{Urls, to_value};
@@ -248,15 +248,23 @@ pub fn updated_effects(conn: &Connection, urls: &Urls, p: &ParticipantRow) -> Ap
     Ok(effects)
 }
 
-async fn update(ctx: Ctx, Path(path): Path<ParticipantPath>, Form(p): Form<ParticipantParams>) -> ApiResult<Response> {
+async fn update(
+    ctx: Ctx,
+    Path(path): Path<ParticipantPath>,
+    FormWithEmpty(p, empty): FormWithEmpty<ParticipantParams>,
+) -> ApiResult<Response> {
     let attributes = p
         .attributes
         .as_deref()
         .map(|a| validate::attributes("Attributes", a, validate::PARTICIPANT_ATTRIBUTES_BYTES))
         .transpose()?;
-    let read_index =
-        p.last_read_message_index.as_deref().map(|v| validate::read_index("LastReadMessageIndex", v)).transpose()?;
+    let read_index = match p.last_read_message_index.as_deref() {
+        None if empty.contains("LastReadMessageIndex") => Some(None),
+        None => None,
+        Some(v) => Some(validate::read_index("LastReadMessageIndex", v)?),
+    };
     let read_ts = match p.last_read_timestamp.as_deref() {
+        None if empty.contains("LastReadTimestamp") => Some(None),
         None => None,
         Some("") => Some(None),
         Some(v) => Some(Some(validate::date("LastReadTimestamp", v)?)),

@@ -20,7 +20,7 @@ use crate::api::time::now_unix;
 use crate::server::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::extract::{Ctx, Form, Path, Query};
+use crate::server::extract::{Ctx, FormWithEmpty, Path, Query};
 use crate::server::paging::{self, PageRequest};
 use crate::server::store::participants::{self, Who};
 use crate::server::store::rows::{MembershipRow, UserRow};
@@ -100,7 +100,7 @@ async fn fetch(ctx: Ctx, Path(path): Path<UserConversationPath>) -> ApiResult<Re
 async fn update(
     ctx: Ctx,
     Path(path): Path<UserConversationPath>,
-    Form(p): Form<UserConversationParams>,
+    FormWithEmpty(p, empty): FormWithEmpty<UserConversationParams>,
 ) -> ApiResult<Response> {
     let level = p
         .notification_level
@@ -110,9 +110,13 @@ async fn update(
                 .ok_or_else(|| ApiError::invalid("NotificationLevel", "must be default or muted"))
         })
         .transpose()?;
-    let read_index =
-        p.last_read_message_index.as_deref().map(|v| validate::read_index("LastReadMessageIndex", v)).transpose()?;
+    let read_index = match p.last_read_message_index.as_deref() {
+        None if empty.contains("LastReadMessageIndex") => Some(None),
+        None => None,
+        Some(v) => Some(validate::read_index("LastReadMessageIndex", v)?),
+    };
     let read_ts = match p.last_read_timestamp.as_deref() {
+        None if empty.contains("LastReadTimestamp") => Some(None),
         None => None,
         Some("") => Some(None),
         Some(v) => Some(Some(validate::date("LastReadTimestamp", v)?)),

@@ -1,0 +1,122 @@
+//! `/v1/Stream`: events reach the conversation's participants and no one
+//! else; typing starts, renews and ends (timeout, or at once on a message).
+
+use std::time::Duration;
+
+use crate::common::*;
+
+#[tokio::test]
+async fn messages_reach_participants_streams_and_no_one_elses() {
+    let t = TestServer::start().await;
+    let c = sid(&t.conversation(&[]).await);
+    t.add(&c, "alice").await;
+    t.add(&c, "bob").await;
+    let mut alice = t.stream(Some("alice")).await;
+    let mut bob = t.stream(Some("bob")).await;
+    let mut eve = t.stream(Some("eve")).await;
+    let mut admin = t.stream(None).await;
+    let sent = t.say(&person("alice"), &c, "hello").await;
+    for s in [&mut alice, &mut bob, &mut admin] {
+        let e = s.expect("messageAdded").await;
+        assert_eq!(e["conversation_sid"], c);
+        assert_eq!(e["data"], sent, "data is the REST JSON");
+        let u = s.expect("conversationUpdated").await;
+        assert_eq!(u["data"]["last_message"]["index"], 0);
+    }
+    eve.expect_none("messageAdded", Duration::from_millis(500)).await;
+
+    // Edits and deletes follow; a removed participant stops hearing them.
+    let msg = format!("/v1/Conversations/{c}/Messages/{}", sid(&sent));
+    t.post(&person("alice"), &msg, &[("Body", "edited")]).await;
+    assert_eq!(bob.expect("messageUpdated").await["data"]["body"], "edited");
+    t.delete(&As::Admin, &format!("/v1/Conversations/{c}/Participants/bob")).await;
+    assert_eq!(bob.expect("participantLeft").await["data"]["identity"], "bob");
+    assert_eq!(bob.expect("conversationRemoved").await["conversation_sid"], c);
+    assert_eq!(alice.expect("participantLeft").await["data"]["identity"], "bob");
+    t.delete(&person("alice"), &msg).await;
+    assert_eq!(alice.expect("messageRemoved").await["data"]["sid"], sent["sid"]);
+    bob.expect_none("messageRemoved", Duration::from_millis(500)).await;
+}
+
+#[tokio::test]
+async fn being_added_announces_the_conversation_and_join_to_others() {
+    let t = TestServer::start().await;
+    let c = sid(&t.conversation(&[("FriendlyName", "club")]).await);
+    t.add(&c, "alice").await;
+    let mut alice = t.stream(Some("alice")).await;
+    let mut bob = t.stream(Some("bob")).await;
+    t.post(&person("alice"), &format!("/v1/Conversations/{c}/Participants"), &[("Identity", "bob")]).await;
+    let added = bob.expect("conversationAdded").await;
+    assert_eq!(added["data"]["friendly_name"], "club");
+    assert_eq!(alice.expect("participantJoined").await["data"]["identity"], "bob");
+    // Read-horizon changes: participantUpdated to all, userConversationUpdated to the user only.
+    t.post(&person("bob"), &format!("/v1/Users/bob/Conversations/{c}"), &[("LastReadMessageIndex", "0")]).await;
+    assert_eq!(alice.expect("participantUpdated").await["data"]["last_read_message_index"], 0);
+    let uc = bob.expect("userConversationUpdated").await;
+    assert_eq!(uc["data"]["unread_messages_count"], 0);
+    alice.expect_none("userConversationUpdated", Duration::from_millis(300)).await;
+    // Conversation changes and deletion.
+    t.post(&As::Admin, &format!("/v1/Conversations/{c}"), &[("FriendlyName", "renamed")]).await;
+    assert_eq!(bob.expect("conversationUpdated").await["data"]["friendly_name"], "renamed");
+    t.delete(&As::Admin, &format!("/v1/Conversations/{c}")).await;
+    assert_eq!(alice.expect("conversationRemoved").await["conversation_sid"], c);
+}
+
+#[tokio::test]
+async fn typing_starts_for_others_and_ends_after_the_timeout() {
+    let t = TestServer::start().await;
+    let c = sid(&t.conversation(&[]).await);
+    t.add(&c, "alice").await;
+    t.add(&c, "bob").await;
+    let mut alice = t.stream(Some("alice")).await;
+    let mut bob = t.stream(Some("bob")).await;
+    let mut eve = t.stream(Some("eve")).await;
+    alice.typing(&c).await;
+    let started = bob.expect("typingStarted").await;
+    assert_eq!(started["data"]["identity"], "alice");
+    assert_eq!(started["conversation_sid"], c);
+    let began = std::time::Instant::now();
+    let ended = bob.expect("typingEnded").await;
+    assert_eq!(ended["data"]["identity"], "alice");
+    assert!(began.elapsed() >= Duration::from_secs(4), "ended after {:?}", began.elapsed());
+    alice.expect_none("typingStarted", Duration::from_millis(200)).await;
+    eve.expect_none("typingStarted", Duration::from_millis(200)).await;
+    // A non-participant's typing is ignored.
+    eve.typing(&c).await;
+    bob.expect_none("typingStarted", Duration::from_millis(500)).await;
+}
+
+#[tokio::test]
+async fn a_message_ends_its_authors_typing_at_once() {
+    let t = TestServer::start().await;
+    let c = sid(&t.conversation(&[]).await);
+    t.add(&c, "alice").await;
+    t.add(&c, "bob").await;
+    let mut alice = t.stream(Some("alice")).await;
+    let mut bob = t.stream(Some("bob")).await;
+    alice.typing(&c).await;
+    bob.expect("typingStarted").await;
+    let began = std::time::Instant::now();
+    t.say(&person("alice"), &c, "done typing").await;
+    bob.expect("typingEnded").await;
+    assert!(began.elapsed() < Duration::from_secs(4), "typingEnded waited for the timeout");
+}
+
+#[tokio::test]
+async fn stream_refuses_missing_and_forged_credentials() {
+    let t = TestServer::start().await;
+    let url = format!("{}/v1/Stream", t.base.replacen("http", "ws", 1));
+    let err = tokio_tungstenite::connect_async(url.as_str()).await.expect_err("no credentials");
+    match err {
+        tokio_tungstenite::tungstenite::Error::Http(resp) => assert_eq!(resp.status(), 401),
+        other => panic!("unexpected {other}"),
+    }
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = url.into_client_request().unwrap();
+    let forged = TestServer::start().await.token("alice");
+    req.headers_mut().insert("X-Twilio-Token", forged.parse().unwrap());
+    match tokio_tungstenite::connect_async(req).await.expect_err("forged") {
+        tokio_tungstenite::tungstenite::Error::Http(resp) => assert_eq!(resp.status(), 401),
+        other => panic!("unexpected {other}"),
+    }
+}
