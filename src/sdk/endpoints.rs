@@ -224,12 +224,8 @@ impl Rest {
     }
 }
 
-/// The `LastReadMessageIndex` form value for a horizon; `None` clears it.
-///
-/// The wire contract says an empty value clears the horizon, but an empty form
-/// value decodes as "absent" on the server (serde_html_form reads `X=` as
-/// `None` for optional fields), so the clear is sent as `null`, which the
-/// server also accepts as "no horizon".
+/// The `LastReadMessageIndex` form value for a horizon; `None` clears it (sent
+/// as an empty value, `LastReadMessageIndex=`).
 pub fn horizon_param(index: Option<i64>) -> String {
-    index.map_or_else(|| "null".to_owned(), |i| i.to_string())
+    index.map(|i| i.to_string()).unwrap_or_default()
 }

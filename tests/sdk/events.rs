@@ -94,7 +94,9 @@ async fn two_clients_see_each_others_activity_as_events() {
     // A rename reaches bob as an update with its reason.
     conv.update_friendly_name("renamed").await.unwrap();
     let reasons = next_event(&mut b_ev, |e| match e {
-        Event::ConversationUpdated { conversation, reasons } if reasons.contains(&ConversationUpdateReason::FriendlyName) => {
+        Event::ConversationUpdated { conversation, reasons }
+            if reasons.contains(&ConversationUpdateReason::FriendlyName) =>
+        {
             Some((conversation.friendly_name(), reasons.clone()))
         }
         _ => None,
