@@ -124,29 +124,31 @@ impl Model {
         if model.removed.contains(&m.sid) || (!live && !model.messages.contains_key(&m.index)) {
             return;
         }
-        if live {
-            let conv = &mut model.entry.conversation;
-            if conv.last_message.as_ref().is_none_or(|l| l.index < m.index) {
-                conv.last_message = Some(LastMessage { index: m.index, date_created: m.date_created.clone() });
-                conv.messages_count += 1;
-                // The server tells a user's unread count only when their own state
-                // changes; between resyncs it is kept here, counted as the server
-                // counts it: messages after the horizon.
-                if let Some(u) = model.entry.user_state.as_mut()
-                    && let (Some(unread), Some(horizon)) = (u.unread_messages_count, u.last_read_message_index)
-                    && m.index > horizon
-                {
-                    u.unread_messages_count = Some(unread + 1);
-                }
-                out.push(Diff::ConversationUpserted(model.entry.clone()));
-            }
-        }
+        let (index, date_created) = (m.index, m.date_created.clone());
+        // The message first, then what it did to the conversation (as Twilio orders them).
         if model.messages.get(&m.index) != Some(&m) {
             model.messages.insert(m.index, m.clone());
             while model.messages.len() > MAX_WINDOW {
                 model.messages.pop_first();
             }
             out.push(Diff::MessageUpserted(m));
+        }
+        if live {
+            let conv = &mut model.entry.conversation;
+            if conv.last_message.as_ref().is_none_or(|l| l.index < index) {
+                conv.last_message = Some(LastMessage { index, date_created });
+                conv.messages_count += 1;
+                // The server tells a user's unread count only when their own state
+                // changes; between resyncs it is kept here, counted as the server
+                // counts it: messages after the horizon.
+                if let Some(u) = model.entry.user_state.as_mut()
+                    && let (Some(unread), Some(horizon)) = (u.unread_messages_count, u.last_read_message_index)
+                    && index > horizon
+                {
+                    u.unread_messages_count = Some(unread + 1);
+                }
+                out.push(Diff::ConversationUpserted(model.entry.clone()));
+            }
         }
     }
 
