@@ -49,6 +49,8 @@ pub enum ErrorCode {
     IdentityLooksLikeSid = 50206,
     /// 409: this messaging binding is already in the conversation.
     BindingExists = 50416,
+    /// 400: ConversationWithParticipants was given more than 10 participants.
+    TooManyInitialParticipants = 50426,
     /// 413: the request body is too large.
     PayloadTooLarge = 21617,
     /// 500: something broke inside the server.
@@ -66,7 +68,8 @@ impl ErrorCode {
             | UniqueNameLooksLikeSid
             | TooManyParticipants
             | IdentityAndBinding
-            | IdentityLooksLikeSid => 400,
+            | IdentityLooksLikeSid
+            | TooManyInitialParticipants => 400,
             Authenticate
             | TokenInvalid
             | TokenHeaderInvalid

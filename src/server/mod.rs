@@ -15,6 +15,7 @@ mod render;
 mod routes;
 mod store;
 mod stream;
+mod timers;
 mod validate;
 
 use std::collections::HashSet;
@@ -74,6 +75,17 @@ impl AppState {
 }
 
 impl AppState {
+    /// URLs for events that no request caused (timers): the public URL, else the bound address.
+    pub(crate) fn default_urls(&self) -> render::Urls {
+        let base = self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.addr));
+        render::Urls {
+            prefix: format!("{}/v1", base.trim_end_matches('/')),
+            account_sid: self.credentials.account_sid.clone(),
+            service_sid: self.store.service_sid.clone(),
+            service_scoped: false,
+        }
+    }
+
     /// After a user is deleted, their next call as a token-holder makes a new one.
     pub(crate) fn forget_user(&self, identity: &str) {
         self.known_users.lock().unwrap_or_else(|p| p.into_inner()).remove(identity);
@@ -126,6 +138,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let (shutdown, mut stop) = watch::channel(false);
     stream::spawn_typing_ticker(hub.clone(), stop.clone());
     spawn_idempotency_sweeper(state.clone(), stop.clone());
+    timers::spawn_sweeper(state.clone(), stop.clone());
     let router = app::router(state.clone());
     let served = tokio::spawn(async move {
         let result = axum::serve(listener, router)

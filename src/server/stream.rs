@@ -28,6 +28,7 @@ const READ_BUFFER: usize = 4 * 1024;
 const WRITE_BUFFER: usize = 4 * 1024;
 /// Client frames are tiny; anything big is not ours.
 const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
+const PING_EVERY: Duration = Duration::from_secs(30);
 
 pub async fn upgrade(ctx: Ctx, ws: WebSocketUpgrade) -> ApiResult<Response> {
     Ok(ws
@@ -41,8 +42,16 @@ async fn serve(socket: WebSocket, ctx: Ctx) {
     let hub = ctx.state.hub.clone();
     let mut sub = hub.subscribe(ctx.caller.identity().map(str::to_owned));
     let (mut tx, mut rx) = socket.split();
+    // A ping now and then finds dead peers (and keeps proxies from idling us out).
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
     loop {
         tokio::select! {
+            _ = ping.tick() => {
+                if tx.send(Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+            }
             frame = sub.rx.recv() => match frame {
                 Some(text) => {
                     if tx.send(Message::Text(text.as_ref().into())).await.is_err() {

@@ -397,3 +397,54 @@ async fn idempotency_key_returns_the_first_message_not_a_second() {
     let (_, list) = t.get(&As::Admin, &path).await;
     assert_eq!(list["messages"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn receipts_list_is_empty_and_unique_name_can_be_cleared() {
+    let t = TestServer::start().await;
+    let c = sid(&t.conversation(&[("UniqueName", "temp")]).await);
+    let m = t.say(&As::Admin, &c, "hi").await;
+    let (status, page) = t.get(&As::Admin, &format!("/v1/Conversations/{c}/Messages/{}/Receipts", sid(&m))).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["meta"]["key"], "delivery_receipts");
+    assert_eq!(page["delivery_receipts"], serde_json::json!([]));
+    let receipt = format!("/v1/Conversations/{c}/Messages/{}/Receipts/DY0123456789abcdef0123456789abcdef", sid(&m));
+    assert_error(&t.get(&As::Admin, &receipt).await, 404, 20404);
+    let (status, cleared) = t.post(&As::Admin, "/v1/Conversations/temp", &[("UniqueName", "")]).await;
+    assert_eq!(status, 200);
+    assert!(cleared["unique_name"].is_null(), "{cleared}");
+    assert_error(&t.get(&As::Admin, "/v1/Conversations/temp").await, 404, 20404);
+}
+
+#[tokio::test]
+async fn conversation_with_participants_creates_both_at_once() {
+    let t = TestServer::start().await;
+    let (status, c) = t
+        .post(
+            &As::Admin,
+            "/v1/ConversationWithParticipants",
+            &[
+                ("FriendlyName", "trio"),
+                ("Participant", r#"{"identity": "ann"}"#),
+                ("Participant", r#"{"identity": "ben", "attributes": "{\"x\":1}"}"#),
+                (
+                    "Participant",
+                    r#"{"messaging_binding": {"address": "+15550009999", "proxy_address": "+15550001111"}}"#,
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(status, 201, "{c}");
+    assert_eq!(c["friendly_name"], "trio");
+    assert_eq!(c["participants_count"], 3);
+    let (_, ben) = t.get(&As::Admin, &format!("/v1/Conversations/{}/Participants/ben", sid(&c))).await;
+    assert_eq!(ben["attributes"], r#"{"x":1}"#);
+    let many: Vec<String> = (0..11).map(|i| format!(r#"{{"identity": "p{i}"}}"#)).collect();
+    let form: Vec<(&str, &str)> = many.iter().map(|p| ("Participant", p.as_str())).collect();
+    assert_error(&t.post(&As::Admin, "/v1/ConversationWithParticipants", &form).await, 400, 50426);
+    assert_error(&t.post(&As::Admin, "/v1/ConversationWithParticipants", &[("Participant", "nope")]).await, 400, 20001);
+    // A refused participant leaves no conversation behind.
+    let dup =
+        [("UniqueName", "once"), ("Participant", r#"{"identity": "x"}"#), ("Participant", r#"{"identity": "x"}"#)];
+    assert_error(&t.post(&As::Admin, "/v1/ConversationWithParticipants", &dup).await, 409, 50433);
+    assert_error(&t.get(&As::Admin, "/v1/Conversations/once").await, 404, 20404);
+}
