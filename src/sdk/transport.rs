@@ -209,15 +209,23 @@ pub async fn open_stream(rest: &Rest) -> Result<(WsWrite, WsRead)> {
     }
 }
 
+/// How long a stream may stay silent before it is presumed dead. The server
+/// pings every 30 s, so this is two missed pings and some slack.
+pub const SILENCE_LIMIT: Duration = Duration::from_secs(75);
+/// How long `CheckConnection`'s ping may wait for its pong.
+pub const PONG_WAIT: Duration = Duration::from_secs(5);
+
 /// What reading the stream produced.
 #[derive(Debug)]
 pub enum StreamItem {
     Event(ServerEvent),
+    /// A ping or pong: the peer is alive (tungstenite answers pings itself).
+    Heartbeat,
     /// The connection ended (closed, reset, or a protocol error).
     Closed(String),
 }
 
-/// Reads the next event frame, skipping pings and frames we cannot parse
+/// Reads the next event frame or heartbeat, skipping frames we cannot parse
 /// (logged: a newer server may send events this SDK does not know).
 pub async fn next_event(ws: &mut WsRead) -> StreamItem {
     loop {
@@ -233,6 +241,7 @@ pub async fn next_event(ws: &mut WsRead) -> StreamItem {
                     frame.map(|f| format!("closed: {} {}", f.code, f.reason)).unwrap_or_default(),
                 );
             }
+            Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => return StreamItem::Heartbeat,
             Some(Ok(_)) => {}
         }
     }

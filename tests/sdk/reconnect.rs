@@ -218,3 +218,44 @@ async fn a_slow_consumer_dropped_by_the_server_recovers_every_message_once() {
     bodies.sort();
     assert_eq!(bodies, (0..N).collect::<Vec<_>>());
 }
+
+#[tokio::test]
+async fn check_connection_keeps_a_live_link_and_reconnects_a_dead_one() {
+    let mut srv = TestServer::start().await;
+    let mut h = srv.sync("alice");
+    let mut ui = UiModel::default();
+    until(&mut h, &mut ui, |u| u.states.last() == Some(&ConnectionState::Connected)).await;
+    // Alive: the ping is answered, nothing changes.
+    cmd(&h, Command::CheckConnection);
+    cmd(&h, Command::Create { friendly_name: "marker".into(), unique_name: None });
+    let mut seen = Vec::new();
+    next_diff(&mut h, &mut seen, |d| matches!(d, Diff::ConversationUpserted(_)).then_some(())).await;
+    tokio::time::sleep(transport_pong_wait()).await;
+    cmd(&h, Command::Rename { conversation_sid: first_sid(&seen), friendly_name: "marker 2".into() });
+    next_diff(&mut h, &mut seen, |d| {
+        matches!(d, Diff::ConversationUpserted(e) if e.conversation.friendly_name.as_deref() == Some("marker 2"))
+            .then_some(())
+    })
+    .await;
+    assert!(!seen.iter().any(|d| matches!(d, Diff::Connection(_))), "{seen:#?}");
+
+    // Dead, then back: CheckConnection reconnects.
+    srv.stop().await;
+    until(&mut h, &mut ui, |u| u.states.last() == Some(&ConnectionState::Disconnected)).await;
+    srv.restart().await;
+    cmd(&h, Command::CheckConnection);
+    until(&mut h, &mut ui, |u| u.states.last() == Some(&ConnectionState::Connected)).await;
+}
+
+fn transport_pong_wait() -> std::time::Duration {
+    convo_tui::sdk::transport::PONG_WAIT + std::time::Duration::from_millis(500)
+}
+
+fn first_sid(seen: &[Diff]) -> String {
+    seen.iter()
+        .find_map(|d| match d {
+            Diff::ConversationUpserted(e) => Some(e.conversation.sid.clone()),
+            _ => None,
+        })
+        .unwrap()
+}

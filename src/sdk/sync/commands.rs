@@ -73,9 +73,18 @@ impl Task {
             }
             Command::Delete { conversation_sid, message_sid } => {
                 self.online()?;
-                let m = self.rest.get_message(&conversation_sid, &message_sid).await?;
+                // The diff carries the index: from the window, else from the server.
+                let held = self
+                    .model
+                    .convs
+                    .get(&conversation_sid)
+                    .and_then(|c| c.messages.values().find(|m| m.sid == message_sid).map(|m| m.index));
+                let index = match held {
+                    Some(i) => i,
+                    None => self.rest.get_message(&conversation_sid, &message_sid).await?.index,
+                };
                 self.rest.delete_message(&conversation_sid, &message_sid).await?;
-                if let Some(d) = self.model.remove_message(&conversation_sid, &message_sid, m.index) {
+                if let Some(d) = self.model.remove_message(&conversation_sid, &message_sid, index) {
                     self.emit(d).await;
                 }
             }
@@ -168,12 +177,13 @@ impl Task {
                     self.emit(d).await;
                 }
             }
+            // Connected: ping, and count the connection lost unless something
+            // (the pong) arrives within PONG_WAIT. Down: reconnect now.
             Command::CheckConnection => match self.conn.as_mut() {
-                Some(conn) => {
-                    if let Err(e) = transport::ping(&mut conn.write).await {
-                        self.lost(&e.to_string()).await;
-                    }
-                }
+                Some(conn) => match transport::ping(&mut conn.write).await {
+                    Ok(()) => self.pong_due = Some(Instant::now() + transport::PONG_WAIT),
+                    Err(e) => self.lost(&e.to_string()).await,
+                },
                 None if self.state != ConnectionState::Denied => self.retry_at = Some(Instant::now()),
                 None => {}
             },
