@@ -99,6 +99,9 @@ async fn sync_task_rides_out_a_server_restart_with_every_message_once_in_order()
     srv.stop().await;
     until(&mut h, &mut ui, |u| u.states.last() == Some(&ConnectionState::Disconnected)).await;
     cmd(&h, Command::Send { conversation_sid: sid.clone(), body: "sent offline".into(), attributes: None });
+    cmd(&h, Command::AdvanceRead { conversation_sid: sid.clone(), index: 3 });
+    cmd(&h, Command::AdvanceRead { conversation_sid: sid.clone(), index: 4 });
+    cmd(&h, Command::AdvanceRead { conversation_sid: sid.clone(), index: 2 }); // never back
     write_behind_their_back(&srv, &sid, "alice", 10).await;
     srv.restart().await;
 
@@ -120,6 +123,15 @@ async fn sync_task_rides_out_a_server_restart_with_every_message_once_in_order()
     let offline = page["messages"].as_array().unwrap().iter().filter(|m| m["body"] == "sent offline").count();
     assert_eq!(offline, 1);
     assert_eq!(page["messages"].as_array().unwrap().len(), 16);
+    // The read horizon asked for offline was posted after the reconnect.
+    let bob = srv.client("bob").await;
+    let conv = bob.get_conversation_by_sid(&sid).await.unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while conv.get_unread_messages_count().await.unwrap() != Some(11) {
+        assert!(tokio::time::Instant::now() < deadline, "horizon not posted: {:?}", conv.last_read_message_index());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(conv.last_read_message_index(), Some(4));
 }
 
 #[tokio::test]
