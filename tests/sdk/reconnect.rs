@@ -271,3 +271,34 @@ fn first_sid(seen: &[Diff]) -> String {
         })
         .unwrap()
 }
+
+#[tokio::test]
+async fn a_resync_picks_up_conversations_joined_and_left_while_down() {
+    let mut srv = TestServer::start().await;
+    let alice = srv.client("alice").await;
+    let old = alice.create_conversation(Some("old"), None, None).await.unwrap();
+    old.add("bob", None).await.unwrap();
+    let new = alice.create_conversation(Some("new"), None, None).await.unwrap();
+    let mut h = srv.sync("bob");
+    let mut seen = Vec::new();
+    next_diff(&mut h, &mut seen, |d| matches!(d, Diff::Connection(ConnectionState::Connected)).then_some(())).await;
+
+    srv.stop().await;
+    next_diff(&mut h, &mut seen, |d| matches!(d, Diff::Connection(ConnectionState::Disconnected)).then_some(())).await;
+    // Behind bob's back: added to "new", removed from "old".
+    let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), srv.dir.path(), srv.creds.clone());
+    let other = server::start(config).await.unwrap();
+    let side = TestServer { server: None, dir: tempfile::tempdir().unwrap(), creds: srv.creds.clone(), addr: other.addr };
+    side.admin(Method::POST, &format!("Conversations/{}/Participants", new.sid()), &[("Identity", "bob")]).await;
+    side.admin(Method::DELETE, &format!("Conversations/{}/Participants/bob", old.sid()), &[]).await;
+    other.shutdown().await;
+    srv.restart().await;
+
+    let list = next_diff(&mut h, &mut seen, |d| match d {
+        Diff::Conversations(list) => Some(list.iter().map(|e| e.conversation.sid.clone()).collect::<Vec<_>>()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(list, vec![new.sid().to_owned()]);
+    next_diff(&mut h, &mut seen, |d| matches!(d, Diff::Connection(ConnectionState::Connected)).then_some(())).await;
+}
