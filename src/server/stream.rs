@@ -9,6 +9,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
@@ -16,7 +17,7 @@ use tokio::sync::watch;
 
 use crate::api::stream::ClientFrame;
 use crate::server::auth::Caller;
-use crate::server::error::ApiResult;
+use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::Ctx;
 use crate::server::hub::Hub;
 use crate::server::render::{Urls, to_value};
@@ -30,7 +31,8 @@ const WRITE_BUFFER: usize = 4 * 1024;
 const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
 const PING_EVERY: Duration = Duration::from_secs(30);
 
-pub async fn upgrade(ctx: Ctx, ws: WebSocketUpgrade) -> ApiResult<Response> {
+pub async fn upgrade(ctx: Ctx, ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> ApiResult<Response> {
+    let ws = ws.map_err(|e| ApiError::invalid("Upgrade", format!("/v1/Stream is a WebSocket: {}", e.body_text())))?;
     Ok(ws
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)

@@ -120,3 +120,42 @@ async fn stream_refuses_missing_and_forged_credentials() {
         other => panic!("unexpected {other}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_that_never_reads_is_closed_instead_of_buffering_without_bound() {
+    let t = std::sync::Arc::new(TestServer::start().await);
+    let c = sid(&t.conversation(&[]).await);
+    let mut idle = t.stream(None).await;
+    // Each message makes two frames; the hub queues 1,024 per socket, and the
+    // kernel's socket buffers hold a few thousand more before the server's writes stall.
+    let per_task = 1000;
+    let mut tasks = Vec::new();
+    for task in 0..8 {
+        let (t, c) = (t.clone(), c.clone());
+        tasks.push(tokio::spawn(async move {
+            let body = format!("{task}:{}", "x".repeat(900));
+            for _ in 0..per_task {
+                t.say(&As::Admin, &c, &body).await;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let sent_frames = 2 * 8 * per_task;
+    let mut received = 0;
+    while idle.next_within(WAIT).await.is_some() {
+        received += 1;
+    }
+    assert!(received < sent_frames, "the slow stream was closed early: got {received} of {sent_frames} frames");
+    // The server is fine and a new stream works.
+    let mut fresh = t.stream(None).await;
+    t.say(&As::Admin, &c, "still here").await;
+    fresh.expect("messageAdded").await;
+}
+
+#[tokio::test]
+async fn a_plain_get_of_the_stream_gets_a_twilio_error() {
+    let t = TestServer::start().await;
+    assert_error(&t.get(&As::Admin, "/v1/Stream").await, 400, 20001);
+}
