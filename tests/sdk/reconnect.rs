@@ -104,8 +104,11 @@ async fn sync_task_rides_out_a_server_restart_with_every_message_once_in_order()
     cmd(&h, Command::AdvanceRead { conversation_sid: sid.clone(), index: 2 }); // never back
     write_behind_their_back(&srv, &sid, "alice", 10).await;
     srv.restart().await;
+    let back = std::time::Instant::now();
 
     until(&mut h, &mut ui, |u| u.messages.len() == 16).await;
+    // A figure, not an assertion: how long after the server's return the gap was filled.
+    eprintln!("sync task: caught up {:?} after the server came back", back.elapsed());
     let bodies: Vec<&str> = ui.messages.values().map(String::as_str).collect();
     let mut expected: Vec<String> = (0..5).map(|i| format!("before {i}")).collect();
     expected.extend((0..10).map(|i| format!("while down {i}")));
@@ -288,7 +291,8 @@ async fn a_resync_picks_up_conversations_joined_and_left_while_down() {
     // Behind bob's back: added to "new", removed from "old".
     let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), srv.dir.path(), srv.creds.clone());
     let other = server::start(config).await.unwrap();
-    let side = TestServer { server: None, dir: tempfile::tempdir().unwrap(), creds: srv.creds.clone(), addr: other.addr };
+    let side =
+        TestServer { server: None, dir: tempfile::tempdir().unwrap(), creds: srv.creds.clone(), addr: other.addr };
     side.admin(Method::POST, &format!("Conversations/{}/Participants", new.sid()), &[("Identity", "bob")]).await;
     side.admin(Method::DELETE, &format!("Conversations/{}/Participants/bob", old.sid()), &[]).await;
     other.shutdown().await;
