@@ -10,6 +10,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::client::{ConvCell, ConvData, Shared};
+use super::endpoints::horizon_param;
 use super::error::{Error, Result};
 use super::history;
 use super::message::Message;
@@ -357,10 +358,8 @@ impl Conversation {
     // --- read horizon ------------------------------------------------------------
 
     async fn post_horizon(&self, index: Option<i64>) -> Result<Option<i64>> {
-        let params = UserConversationParams {
-            last_read_message_index: Some(index.map(|i| i.to_string()).unwrap_or_default()),
-            ..Default::default()
-        };
+        let params =
+            UserConversationParams { last_read_message_index: Some(horizon_param(index)), ..Default::default() };
         let uc = self.shared.rest.update_user_conversation(&self.shared.identity, self.sid(), &params).await?;
         let unread = uc.unread_messages_count;
         self.shared.apply(self.sid(), None, Some(Some(uc)));

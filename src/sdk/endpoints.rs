@@ -223,3 +223,9 @@ impl Rest {
         self.delete(&["Conversations", conversation, "Participants", sid_or_identity]).await
     }
 }
+
+/// The `LastReadMessageIndex` form value for a horizon; `None` clears it (sent
+/// as an empty value, `LastReadMessageIndex=`).
+pub fn horizon_param(index: Option<i64>) -> String {
+    index.map(|i| i.to_string()).unwrap_or_default()
+}

@@ -296,15 +296,18 @@ pub(crate) async fn run(
                 *lock(&shared.denied) = None;
                 while frames.try_recv().is_ok() {} // typing frames from before are stale
                 shared.set_state(ConnectionState::Connected);
+                let mut last_heard = Instant::now();
                 loop {
                     let deadline = expiry.next();
                     tokio::select! {
                         item = transport::next_event(&mut read) => match item {
                             StreamItem::Event(ev) => {
+                                last_heard = Instant::now();
                                 if let Some(incoming) = Incoming::decode(ev) {
                                     shared.handle(incoming).await;
                                 }
                             }
+                            StreamItem::Heartbeat => last_heard = Instant::now(),
                             StreamItem::Closed(why) => {
                                 tracing::info!(%why, "stream lost; reconnecting");
                                 break;
@@ -322,6 +325,10 @@ pub(crate) async fn run(
                         }
                         Ok(()) = token_rx.changed() => {
                             expiry = Expiry::new(&token_rx.borrow_and_update(), shared.options.token_warning);
+                        }
+                        _ = tokio::time::sleep_until(last_heard + transport::SILENCE_LIMIT) => {
+                            tracing::info!("stream silent too long; reconnecting");
+                            break;
                         }
                         _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                             if expiry.warn_at.take().is_some() {

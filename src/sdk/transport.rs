@@ -209,15 +209,23 @@ pub async fn open_stream(rest: &Rest) -> Result<(WsWrite, WsRead)> {
     }
 }
 
+/// How long a stream may stay silent before it is presumed dead. The server
+/// pings every 30 s, so this is two missed pings and some slack.
+pub const SILENCE_LIMIT: Duration = Duration::from_secs(75);
+/// How long `CheckConnection`'s ping may wait for its pong.
+pub const PONG_WAIT: Duration = Duration::from_secs(5);
+
 /// What reading the stream produced.
 #[derive(Debug)]
 pub enum StreamItem {
     Event(ServerEvent),
+    /// A ping or pong: the peer is alive (tungstenite answers pings itself).
+    Heartbeat,
     /// The connection ended (closed, reset, or a protocol error).
     Closed(String),
 }
 
-/// Reads the next event frame, skipping pings and frames we cannot parse
+/// Reads the next event frame or heartbeat, skipping frames we cannot parse
 /// (logged: a newer server may send events this SDK does not know).
 pub async fn next_event(ws: &mut WsRead) -> StreamItem {
     loop {
@@ -233,6 +241,7 @@ pub async fn next_event(ws: &mut WsRead) -> StreamItem {
                     frame.map(|f| format!("closed: {} {}", f.code, f.reason)).unwrap_or_default(),
                 );
             }
+            Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => return StreamItem::Heartbeat,
             Some(Ok(_)) => {}
         }
     }
@@ -247,4 +256,75 @@ pub async fn send_frame(ws: &mut WsWrite, frame: &ClientFrame) -> Result<()> {
 /// Sends a ping: a write to a dead peer fails, which is how `CheckConnection` notices.
 pub async fn ping(ws: &mut WsWrite) -> Result<()> {
     ws.send(WsMessage::Ping(Vec::new().into())).await.map_err(|e| Error::Transport(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The 429 back-off, against a real HTTP listener that throttles (our server
+    //! does not rate-limit, so this is the one place the path is exercised).
+
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::routing::post;
+
+    use super::*;
+
+    async fn throttling_server(refusals: u32, seen: Arc<AtomicU32>) -> String {
+        let app = axum::Router::new().route(
+            "/v1/Things",
+            post(move |headers: HeaderMap| {
+                let seen = seen.clone();
+                async move {
+                    let n = seen.fetch_add(1, Ordering::SeqCst);
+                    assert_eq!(headers.get("Idempotency-Key").unwrap(), "k1", "the key travels with every retry");
+                    if n < refusals {
+                        let body =
+                            serde_json::to_string(&TwilioError::new(ErrorCode::TooManyRequests, "slow down")).unwrap();
+                        (StatusCode::TOO_MANY_REQUESTS, [("Retry-After", "0.05")], body)
+                    } else {
+                        (StatusCode::CREATED, [("Retry-After", "0")], r#"{"ok": true}"#.to_owned())
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_429_is_retried_after_retry_after_with_the_same_key() {
+        let seen = Arc::new(AtomicU32::new(0));
+        let rest = Rest::new(&throttling_server(2, seen.clone()).await, "t".into()).unwrap();
+        let reply: serde_json::Value = rest.post(&["Things"], &[("A", "1")], Some("k1")).await.unwrap();
+        assert_eq!(reply["ok"], true);
+        assert_eq!(seen.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn persistent_429s_give_up_with_twilios_error() {
+        let seen = Arc::new(AtomicU32::new(0));
+        let rest = Rest::new(&throttling_server(u32::MAX, seen.clone()).await, "t".into()).unwrap();
+        let err = rest.post::<serde_json::Value>(&["Things"], &[("A", "1")], Some("k1")).await.unwrap_err();
+        assert_eq!((err.status(), err.code()), (Some(429), Some(20429)));
+        assert_eq!(seen.load(Ordering::SeqCst), MAX_ATTEMPTS_ON_429);
+    }
+
+    #[test]
+    fn retry_after_is_honoured_and_capped() {
+        let h = |s: &str| HeaderValue::from_str(s).unwrap();
+        assert_eq!(retry_after(Some(&h("2")), 1), Duration::from_secs(2));
+        assert_eq!(retry_after(Some(&h("3600")), 1), MAX_RETRY_AFTER);
+        assert_eq!(retry_after(Some(&h("soon")), 1), Duration::from_millis(400));
+        assert_eq!(retry_after(None, 3), Duration::from_millis(1600));
+    }
+
+    #[test]
+    fn path_segments_are_percent_encoded() {
+        let rest = Rest::new("http://h:1/", "t".into()).unwrap();
+        assert_eq!(rest.url(&["Users", "a b/c?"]).as_str(), "http://h:1/v1/Users/a%20b%2Fc%3F");
+    }
 }

@@ -169,7 +169,7 @@ async fn a_short_lived_token_warns_then_expires() {
     let srv = TestServer::start().await;
     let options =
         convo_tui::sdk::ClientOptions { token_warning: std::time::Duration::from_secs(2), ..Default::default() };
-    let client = Client::connect_with(&srv.url(), &srv.token_ttl("alice", 4), options).await.unwrap();
+    let client = Client::connect_with(&srv.url(), &srv.token_ttl("alice", 6), options).await.unwrap();
     let mut events = client.events();
     next_event(&mut events, |e| matches!(e, Event::TokenAboutToExpire).then_some(())).await;
     next_event(&mut events, |e| matches!(e, Event::TokenExpired).then_some(())).await;

@@ -10,6 +10,7 @@ use super::{Pending, Task};
 use crate::api::params::{ConversationParams, MessageParams, ParticipantParams, UserConversationParams};
 use crate::api::stream::{ClientFrame, TYPING_TIMEOUT_SECS};
 use crate::api::{ErrorCode, UserConversation};
+use crate::sdk::endpoints::horizon_param;
 use crate::sdk::error::{Error, Result};
 use crate::sdk::sync_protocol::{Command, ConnectionState, Diff};
 use crate::sdk::transport;
@@ -72,9 +73,18 @@ impl Task {
             }
             Command::Delete { conversation_sid, message_sid } => {
                 self.online()?;
-                let m = self.rest.get_message(&conversation_sid, &message_sid).await?;
+                // The diff carries the index: from the window, else from the server.
+                let held = self
+                    .model
+                    .convs
+                    .get(&conversation_sid)
+                    .and_then(|c| c.messages.values().find(|m| m.sid == message_sid).map(|m| m.index));
+                let index = match held {
+                    Some(i) => i,
+                    None => self.rest.get_message(&conversation_sid, &message_sid).await?.index,
+                };
                 self.rest.delete_message(&conversation_sid, &message_sid).await?;
-                if let Some(d) = self.model.remove_message(&conversation_sid, &message_sid, m.index) {
+                if let Some(d) = self.model.remove_message(&conversation_sid, &message_sid, index) {
                     self.emit(d).await;
                 }
             }
@@ -167,12 +177,13 @@ impl Task {
                     self.emit(d).await;
                 }
             }
+            // Connected: ping, and count the connection lost unless something
+            // (the pong) arrives within PONG_WAIT. Down: reconnect now.
             Command::CheckConnection => match self.conn.as_mut() {
-                Some(conn) => {
-                    if let Err(e) = transport::ping(&mut conn.write).await {
-                        self.lost(&e.to_string()).await;
-                    }
-                }
+                Some(conn) => match transport::ping(&mut conn.write).await {
+                    Ok(()) => self.pong_due = Some(Instant::now() + transport::PONG_WAIT),
+                    Err(e) => self.lost(&e.to_string()).await,
+                },
                 None if self.state != ConnectionState::Denied => self.retry_at = Some(Instant::now()),
                 None => {}
             },
@@ -210,10 +221,8 @@ impl Task {
     }
 
     async fn post_read(&mut self, sid: &str, index: Option<i64>) -> Result<()> {
-        let params = UserConversationParams {
-            last_read_message_index: Some(index.map(|i| i.to_string()).unwrap_or_default()),
-            ..Default::default()
-        };
+        let params =
+            UserConversationParams { last_read_message_index: Some(horizon_param(index)), ..Default::default() };
         let uc = self.rest.update_user_conversation(&self.identity, sid, &params).await?;
         self.apply_user_state(uc).await;
         Ok(())

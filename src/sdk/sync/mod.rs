@@ -87,6 +87,10 @@ struct Task {
     typing_sent: HashMap<String, Instant>,
     warn_at: Option<Instant>,
     expire_at: Option<Instant>,
+    /// When the stream last showed a sign of life.
+    last_heard: Instant,
+    /// When `CheckConnection`'s ping must have been answered.
+    pong_due: Option<Instant>,
 }
 
 /// What woke the loop.
@@ -94,6 +98,8 @@ enum Wake {
     Command(Option<Command>),
     Frame(StreamItem),
     Reconnect,
+    /// The stream went silent (no frame, no ping) or a ping went unanswered.
+    Silent,
     Outbox,
     TokenWarning,
     TokenExpired,
@@ -128,6 +134,8 @@ impl Task {
             typing_sent: HashMap::new(),
             warn_at: None,
             expire_at: None,
+            last_heard: Instant::now(),
+            pong_due: None,
         };
         task.set_expiry(&config.token);
         Some(task)
@@ -167,6 +175,10 @@ impl Task {
             let reconnect_at = self.retry_at.filter(|_| self.conn.is_none());
             let outbox_at = self.outbox_retry_at.filter(|_| self.conn.is_some());
             let token_at = self.warn_at.or(self.expire_at);
+            let silent_at = self.conn.is_some().then(|| {
+                let silence = self.last_heard + transport::SILENCE_LIMIT;
+                self.pong_due.map_or(silence, |due| due.min(silence))
+            });
             let wake = {
                 let read = self.conn.as_mut().map(|c| &mut c.read);
                 tokio::select! {
@@ -174,6 +186,7 @@ impl Task {
                     f = async { transport::next_event(read.expect("guarded")).await }, if read.is_some() => Wake::Frame(f),
                     _ = sleep_until(reconnect_at), if reconnect_at.is_some() => Wake::Reconnect,
                     _ = sleep_until(outbox_at), if outbox_at.is_some() => Wake::Outbox,
+                    _ = sleep_until(silent_at), if silent_at.is_some() => Wake::Silent,
                     _ = sleep_until(token_at), if token_at.is_some() => {
                         if self.warn_at.is_some() { Wake::TokenWarning } else { Wake::TokenExpired }
                     }
@@ -182,7 +195,12 @@ impl Task {
             match wake {
                 Wake::Command(None) | Wake::Command(Some(Command::Shutdown)) => break,
                 Wake::Command(Some(cmd)) => self.command(cmd).await,
-                Wake::Frame(StreamItem::Event(ev)) => self.frame(ev).await,
+                Wake::Frame(StreamItem::Event(ev)) => {
+                    self.heard();
+                    self.frame(ev).await
+                }
+                Wake::Frame(StreamItem::Heartbeat) => self.heard(),
+                Wake::Silent => self.lost("no sign of life from the server").await,
                 Wake::Frame(StreamItem::Closed(why)) => self.lost(&why).await,
                 Wake::Reconnect => self.connect().await,
                 Wake::Outbox => {
@@ -216,6 +234,7 @@ impl Task {
             Err(e) => return self.connect_failed(e).await,
         };
         self.conn = Some(Conn { write, read });
+        self.heard();
         if let Err(e) = self.resync().await {
             self.conn = None;
             return self.connect_failed(e).await;
@@ -254,6 +273,11 @@ impl Task {
         let ended = self.model.clear_typing();
         self.emit_all(ended).await;
         self.set_state(ConnectionState::Disconnected).await;
+    }
+
+    fn heard(&mut self) {
+        self.last_heard = Instant::now();
+        self.pong_due = None;
     }
 
     /// The stream broke (or a request found the server gone).

@@ -124,29 +124,31 @@ impl Model {
         if model.removed.contains(&m.sid) || (!live && !model.messages.contains_key(&m.index)) {
             return;
         }
-        if live {
-            let conv = &mut model.entry.conversation;
-            if conv.last_message.as_ref().is_none_or(|l| l.index < m.index) {
-                conv.last_message = Some(LastMessage { index: m.index, date_created: m.date_created.clone() });
-                conv.messages_count += 1;
-                // The server tells a user's unread count only when their own state
-                // changes; between resyncs it is kept here, counted as the server
-                // counts it: messages after the horizon.
-                if let Some(u) = model.entry.user_state.as_mut()
-                    && let (Some(unread), Some(horizon)) = (u.unread_messages_count, u.last_read_message_index)
-                    && m.index > horizon
-                {
-                    u.unread_messages_count = Some(unread + 1);
-                }
-                out.push(Diff::ConversationUpserted(model.entry.clone()));
-            }
-        }
+        let (index, date_created) = (m.index, m.date_created.clone());
+        // The message first, then what it did to the conversation (as Twilio orders them).
         if model.messages.get(&m.index) != Some(&m) {
             model.messages.insert(m.index, m.clone());
             while model.messages.len() > MAX_WINDOW {
                 model.messages.pop_first();
             }
             out.push(Diff::MessageUpserted(m));
+        }
+        if live {
+            let conv = &mut model.entry.conversation;
+            if conv.last_message.as_ref().is_none_or(|l| l.index < index) {
+                conv.last_message = Some(LastMessage { index, date_created });
+                conv.messages_count += 1;
+                // The server tells a user's unread count only when their own state
+                // changes; between resyncs it is kept here, counted as the server
+                // counts it: messages after the horizon.
+                if let Some(u) = model.entry.user_state.as_mut()
+                    && let (Some(unread), Some(horizon)) = (u.unread_messages_count, u.last_read_message_index)
+                    && index > horizon
+                {
+                    u.unread_messages_count = Some(unread + 1);
+                }
+                out.push(Diff::ConversationUpserted(model.entry.clone()));
+            }
         }
     }
 
@@ -240,5 +242,115 @@ impl Model {
         if let Some(model) = self.convs.get_mut(conversation_sid) {
             model.messages.retain(|i, _| (keep_from..=keep_to).contains(i));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn conversation(sid: &str, last: Option<i64>) -> Conversation {
+        serde_json::from_value(json!({
+            "account_sid": "AC1", "chat_service_sid": "IS1", "messaging_service_sid": null,
+            "sid": sid, "friendly_name": "f", "unique_name": null, "attributes": "{}", "state": "active",
+            "date_created": "2026-01-01T00:00:00Z", "date_updated": "2026-01-01T00:00:00Z", "timers": {},
+            "url": "u", "links": {}, "bindings": null,
+            "last_message": last.map(|i| json!({"index": i, "date_created": "2026-01-01T00:00:00Z"})),
+        }))
+        .unwrap()
+    }
+
+    fn state(sid: &str, horizon: Option<i64>, unread: Option<i64>) -> UserConversation {
+        serde_json::from_value(json!({
+            "account_sid": "AC1", "chat_service_sid": "IS1", "conversation_sid": sid,
+            "unread_messages_count": unread, "last_read_message_index": horizon, "participant_sid": "MB1",
+            "user_sid": "US1", "friendly_name": null, "conversation_state": "active", "timers": {},
+            "attributes": "{}", "date_created": "2026-01-01T00:00:00Z", "date_updated": "2026-01-01T00:00:00Z",
+            "created_by": "a", "notification_level": "default", "unique_name": null, "url": "u", "links": {},
+        }))
+        .unwrap()
+    }
+
+    fn message(sid: &str, index: i64, body: &str) -> Message {
+        serde_json::from_value(json!({
+            "account_sid": "AC1", "conversation_sid": sid, "sid": format!("IM{index}"), "index": index,
+            "author": "a", "body": body, "media": null, "attributes": "{}", "participant_sid": null,
+            "date_created": "2026-01-01T00:00:00Z", "date_updated": null, "url": "u", "delivery": null,
+            "links": {}, "content_sid": null,
+        }))
+        .unwrap()
+    }
+
+    fn model_with(horizon: Option<i64>, unread: Option<i64>) -> Model {
+        let mut m = Model::default();
+        let entry = ConversationEntry {
+            conversation: conversation("CH1", Some(4)),
+            user_state: Some(state("CH1", horizon, unread)),
+        };
+        m.replace_conversations(vec![entry]);
+        m
+    }
+
+    fn unread(m: &Model) -> Option<i64> {
+        m.convs["CH1"].entry.user_state.as_ref().unwrap().unread_messages_count
+    }
+
+    #[test]
+    fn a_message_seen_twice_diffs_once() {
+        let mut m = model_with(None, None);
+        let mut out = Vec::new();
+        m.upsert_message(message("CH1", 5, "hi"), true, &mut out);
+        m.upsert_message(message("CH1", 5, "hi"), true, &mut out);
+        let upserts = out.iter().filter(|d| matches!(d, Diff::MessageUpserted(_))).count();
+        assert_eq!(upserts, 1, "{out:?}");
+        assert!(matches!(out[0], Diff::MessageUpserted(_)), "the message comes before the conversation change");
+    }
+
+    #[test]
+    fn an_edit_of_a_message_not_held_is_ignored_and_a_removed_one_stays_removed() {
+        let mut m = model_with(None, None);
+        let mut out = Vec::new();
+        m.upsert_message(message("CH1", 2, "old"), false, &mut out);
+        assert!(out.is_empty());
+        m.upsert_message(message("CH1", 5, "x"), true, &mut out);
+        assert!(m.remove_message("CH1", "IM5", 5).is_some());
+        assert!(m.remove_message("CH1", "IM5", 5).is_none(), "removal diffed twice");
+        out.clear();
+        m.upsert_message(message("CH1", 5, "x"), false, &mut out);
+        assert!(out.is_empty(), "a late edit resurrected a deleted message");
+    }
+
+    #[test]
+    fn unread_counts_new_messages_after_the_horizon_only_when_one_is_set() {
+        let mut m = model_with(Some(4), Some(0));
+        let mut out = Vec::new();
+        m.upsert_message(message("CH1", 5, "a"), true, &mut out);
+        m.upsert_message(message("CH1", 6, "b"), true, &mut out);
+        assert_eq!(unread(&m), Some(2));
+        m.remove_message("CH1", "IM6", 6);
+        assert_eq!(unread(&m), Some(1));
+        let mut none = model_with(None, None);
+        none.upsert_message(message("CH1", 5, "a"), true, &mut out);
+        assert_eq!(unread(&none), None);
+    }
+
+    #[test]
+    fn a_lagging_conversation_event_does_not_move_last_message_back() {
+        let mut m = model_with(None, None);
+        let mut out = Vec::new();
+        m.upsert_message(message("CH1", 9, "new"), true, &mut out);
+        m.upsert_conversation(Some(conversation("CH1", Some(7))), None, "CH1");
+        assert_eq!(m.convs["CH1"].entry.conversation.last_message.as_ref().unwrap().index, 9);
+    }
+
+    #[test]
+    fn typing_diffs_only_on_change_and_clears_on_disconnect() {
+        let mut m = model_with(None, None);
+        assert!(m.set_typing("CH1", "bob", true).is_some());
+        assert!(m.set_typing("CH1", "bob", true).is_none());
+        assert_eq!(m.clear_typing().len(), 1);
+        assert!(m.set_typing("CH1", "bob", false).is_none());
     }
 }
