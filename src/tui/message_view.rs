@@ -322,3 +322,27 @@ pub fn scroll_down(room: &mut Room, n: usize, height: usize, ctx: &ViewCtx) -> b
     room.anchor = Some(a);
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_fits_by_display_width_and_keeps_newlines() {
+        let lines = wrap("the quick brown fox jumps", 10);
+        assert_eq!(lines, vec!["the quick", "brown fox", "jumps"]);
+        // Wide characters count two columns; a line never exceeds the width.
+        for l in wrap("世界世界世界 🎉🎉🎉", 5) {
+            assert!(l.width() <= 5, "{l:?}");
+        }
+        assert_eq!(wrap("a\nb", 10), vec!["a", "b"]);
+        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
+    }
+
+    #[test]
+    fn clock_shows_the_offset_time() {
+        let east = time::UtcOffset::from_hms(2, 0, 0).unwrap();
+        assert_eq!(clock(1_450_304_317, time::UtcOffset::UTC), "22:18");
+        assert_eq!(clock(1_450_304_317, east), "00:18");
+    }
+}
