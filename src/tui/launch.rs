@@ -37,6 +37,13 @@ struct Minter {
     api_secret: String,
 }
 
+impl std::fmt::Debug for Minter {
+    /// Never prints the secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Minter").field("account_sid", &self.account_sid).field("api_key", &self.api_key).finish()
+    }
+}
+
 impl Minter {
     fn mint(&self, identity: &str) -> String {
         let issuer = TokenIssuer {
@@ -114,28 +121,7 @@ pub fn main(opts: Options, spawn: Spawn) -> anyhow::Result<()> {
             }
             Some(url) => {
                 let url = url.trim_end_matches('/').to_string();
-                let minter = match (
-                    profile.api_key.clone().or_else(|| env("CONVO_API_KEY")),
-                    profile.api_secret.clone().or_else(|| env("CONVO_API_SECRET")),
-                    profile.account_sid.clone().or_else(|| env("CONVO_ACCOUNT_SID")),
-                ) {
-                    (Some(api_key), Some(api_secret), Some(account_sid)) => Some(Minter { account_sid, api_key, api_secret }),
-                    _ => None,
-                };
-                let given = opts.token.clone().or(profile.token.clone()).or_else(|| env("CONVO_TOKEN"));
-                let identity = opts.identity.clone().or(profile.identity.clone()).or_else(|| given.as_deref().and_then(identity_in_token));
-                let (identity, token) = match (given, identity, &minter) {
-                    (Some(t), Some(i), _) => (i, t),
-                    (Some(_), None, _) => anyhow::bail!("the token carries no identity; pass --identity NAME"),
-                    (None, Some(i), Some(m)) => {
-                        let t = m.mint(&i);
-                        (i, t)
-                    }
-                    (None, None, Some(_)) => anyhow::bail!("who are you? pass --identity NAME (or set it in a profile)"),
-                    (None, _, None) => anyhow::bail!(
-                        "no access token: pass --token JWT, set CONVO_TOKEN, or set CONVO_API_KEY, CONVO_API_SECRET and CONVO_ACCOUNT_SID to mint one"
-                    ),
-                };
+                let (identity, token, minter) = remote_login(&opts, &profile, env)?;
                 (url.clone(), url.clone(), url, identity, token, minter, false)
             }
         };
@@ -164,7 +150,9 @@ pub fn main(opts: Options, spawn: Spawn) -> anyhow::Result<()> {
                 });
             }
         }
-        if opts.demo && let Some(m) = minter.clone() {
+        if opts.demo
+            && let Some(m) = minter.clone()
+        {
             app.pending_open = Some(format!("demo-{identity}"));
             let (url, id) = (server_url.clone(), identity.clone());
             tokio::spawn(async move {
@@ -188,4 +176,82 @@ pub fn main(opts: Options, spawn: Spawn) -> anyhow::Result<()> {
     // Background tasks (server, bots) end with the runtime; don't wait for them.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     Ok(())
+}
+
+/// Who to be on a remote server: flags, then the profile, then the
+/// environment (`CONVO_TOKEN`, or `CONVO_API_KEY` + `CONVO_API_SECRET` +
+/// `CONVO_ACCOUNT_SID` to mint). Returns identity, token and the minter if keys
+/// were given (tokens are then renewed before they expire).
+fn remote_login(
+    opts: &Options,
+    profile: &crate::config::Profile,
+    env: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<(String, String, Option<Minter>)> {
+    let minter = match (
+        profile.api_key.clone().or_else(|| env("CONVO_API_KEY")),
+        profile.api_secret.clone().or_else(|| env("CONVO_API_SECRET")),
+        profile.account_sid.clone().or_else(|| env("CONVO_ACCOUNT_SID")),
+    ) {
+        (Some(api_key), Some(api_secret), Some(account_sid)) => Some(Minter { account_sid, api_key, api_secret }),
+        _ => None,
+    };
+    let given = opts.token.clone().or(profile.token.clone()).or_else(|| env("CONVO_TOKEN"));
+    let identity =
+        opts.identity.clone().or(profile.identity.clone()).or_else(|| given.as_deref().and_then(identity_in_token));
+    match (given, identity, minter) {
+        (Some(t), Some(i), m) => Ok((i, t, m)),
+        (Some(_), None, _) => anyhow::bail!("the token carries no identity; pass --identity NAME"),
+        (None, Some(i), Some(m)) => {
+            let t = m.mint(&i);
+            Ok((i, t, Some(m)))
+        }
+        (None, None, Some(_)) => anyhow::bail!("who are you? pass --identity NAME (or set it in a profile)"),
+        (None, _, None) => anyhow::bail!(
+            "no access token: pass --token JWT, set CONVO_TOKEN, or set CONVO_API_KEY, CONVO_API_SECRET and CONVO_ACCOUNT_SID to mint one"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Profile;
+
+    const AC: &str = "AC00000000000000000000000000000000";
+    const SK: &str = "SK00000000000000000000000000000000";
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn flags_win_over_the_profile_and_the_token_names_the_identity() {
+        let m = Minter { account_sid: AC.into(), api_key: SK.into(), api_secret: "s".into() };
+        let flag_token = m.mint("alice");
+        let opts = Options { token: Some(flag_token.clone()), ..Options::default() };
+        let profile = Profile { token: Some(m.mint("bob")), ..Profile::default() };
+        let (identity, token, _) = remote_login(&opts, &profile, no_env).unwrap();
+        assert_eq!((identity.as_str(), token), ("alice", flag_token));
+        let opts = Options { identity: Some("carol".into()), ..Options::default() };
+        let profile = Profile { identity: Some("dave".into()), ..Profile::default() };
+        let env = |k: &str| match k {
+            "CONVO_API_KEY" => Some(SK.to_string()),
+            "CONVO_API_SECRET" => Some("s".to_string()),
+            "CONVO_ACCOUNT_SID" => Some(AC.to_string()),
+            _ => None,
+        };
+        let (identity, token, minter) = remote_login(&opts, &profile, env).unwrap();
+        assert_eq!(identity, "carol");
+        assert_eq!(crate::api::token::verify(&token, AC, SK, "s", crate::api::time::now_unix()).unwrap(), "carol");
+        assert!(minter.is_some());
+    }
+
+    #[test]
+    fn missing_credentials_say_what_to_set() {
+        let e = remote_login(&Options::default(), &Profile::default(), no_env).unwrap_err().to_string();
+        assert!(e.contains("--token") && e.contains("CONVO_API_KEY"), "{e}");
+        let env = |k: &str| (k == "CONVO_TOKEN").then(|| "not-a-jwt".to_string());
+        let e = remote_login(&Options::default(), &Profile::default(), env).unwrap_err().to_string();
+        assert!(e.contains("--identity"), "{e}");
+    }
 }
