@@ -27,7 +27,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .order
         .iter()
         .map(|sid| {
-            let unread = app.unread(sid);
+            // A conversation being read right now (its horizon is about to be
+            // sent) shows no count rather than one that flickers away.
+            let reading = app.pending_read.as_ref().is_some_and(|p| p.conversation_sid == *sid);
+            let unread = if reading { 0 } else { app.unread(sid) };
             let muted = app.is_muted(sid);
             let open = app.open.as_deref() == Some(sid.as_str());
             let right = match (unread, muted) {
