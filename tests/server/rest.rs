@@ -75,6 +75,7 @@ async fn conversation_errors_have_twilio_codes() {
     assert_error(&t.get(&As::Admin, "/v1/Conversations?PageToken=bogus").await, 400, 20001);
     assert_error(&t.get(&As::Admin, "/v1/Conversations/nope").await, 404, 20404);
     assert_error(&t.get(&As::Admin, "/v1/NoSuchThing").await, 404, 20404);
+    assert_error(&t.delete(&As::Admin, "/v1/Conversations").await, 405, 20004);
     assert_error(&t.get(&As::Nobody, "/v1/Conversations").await, 401, 20003);
     let bad = reqwest::Client::new()
         .get(format!("{}/v1/Conversations", t.base))
