@@ -100,7 +100,8 @@ impl AppState {
     }
 }
 
-/// A server running on the current tokio runtime.
+/// A server running on the current tokio runtime. Keep it alive while serving:
+/// dropping it stops the server as `shutdown` does, without waiting.
 pub struct RunningServer {
     pub addr: SocketAddr,
     shutdown: watch::Sender<bool>,
