@@ -75,6 +75,7 @@ async fn conversation_errors_have_twilio_codes() {
     assert_error(&t.get(&As::Admin, "/v1/Conversations?PageToken=bogus").await, 400, 20001);
     assert_error(&t.get(&As::Admin, "/v1/Conversations/nope").await, 404, 20404);
     assert_error(&t.get(&As::Admin, "/v1/NoSuchThing").await, 404, 20404);
+    assert_error(&t.delete(&As::Admin, "/v1/Conversations").await, 405, 20004);
     assert_error(&t.get(&As::Nobody, "/v1/Conversations").await, 401, 20003);
     let bad = reqwest::Client::new()
         .get(format!("{}/v1/Conversations", t.base))
@@ -321,6 +322,11 @@ async fn unread_count_is_null_until_the_horizon_is_set_then_follows_it() {
     // The participant resource moves the same horizon.
     t.post(&As::Admin, &format!("/v1/Conversations/{c}/Participants/alice"), &[("LastReadMessageIndex", "2")]).await;
     assert_eq!(t.get(&As::Admin, path).await.1["unread_messages_count"], 3);
+    // Deleting a message after the horizon lowers the count; one before it does not.
+    t.delete(&As::Admin, &format!("/v1/Conversations/{c}/Messages/4")).await;
+    assert_eq!(t.get(&As::Admin, path).await.1["unread_messages_count"], 2);
+    t.delete(&As::Admin, &format!("/v1/Conversations/{c}/Messages/0")).await;
+    assert_eq!(t.get(&As::Admin, path).await.1["unread_messages_count"], 2);
     // An empty value clears it (set_all_messages_unread).
     let (_, uc) = t.post(&person("alice"), path, &[("LastReadMessageIndex", "")]).await;
     assert!(uc["unread_messages_count"].is_null(), "{uc}");
