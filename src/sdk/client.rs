@@ -435,7 +435,15 @@ impl Client {
         let sid = conv.sid.clone();
         let handle =
             self.shared.apply(&sid, Some(conv), None).ok_or_else(|| Error::Decode("no conversation".into()))?;
-        handle.join().await?;
+        // The server makes a person their conversation's first participant; join
+        // explicitly only where it did not (e.g. an older server).
+        match self.shared.rest.get_user_conversation(&self.shared.identity, &sid).await {
+            Ok(state) => {
+                self.shared.apply(&sid, None, Some(Some(state)));
+            }
+            Err(e) if matches!(e.status(), Some(403 | 404)) => handle.join().await?,
+            Err(e) => return Err(e),
+        }
         Ok(handle)
     }
 

@@ -140,7 +140,17 @@ impl Task {
                 let params =
                     ConversationParams { friendly_name: Some(friendly_name), unique_name, ..Default::default() };
                 let conv = self.rest.create_conversation(&params).await?;
-                self.join(&conv.sid).await?;
+                // The server makes the creator its first participant; join only if not.
+                match self.rest.get_user_conversation(&self.identity, &conv.sid).await {
+                    Ok(state) => {
+                        let sid = conv.sid.clone();
+                        if let Some(d) = self.model.upsert_conversation(Some(conv), Some(state), &sid) {
+                            self.emit(d).await;
+                        }
+                    }
+                    Err(e) if matches!(e.status(), Some(403 | 404)) => self.join(&conv.sid).await?,
+                    Err(e) => return Err(e),
+                }
             }
             Command::Join { sid_or_unique_name } => {
                 self.online()?;
