@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::client::{ConvCell, ConvData, Shared};
+use super::cache::{ConvCell, ConvData, Shared};
 use super::endpoints::horizon_param;
 use super::error::{Error, Result};
 use super::history;

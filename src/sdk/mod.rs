@@ -10,6 +10,7 @@
 //!   task reconnects, resyncs and retries sends on its own.
 
 mod backoff;
+mod cache;
 pub mod client;
 pub mod conversation;
 mod endpoints;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::client::Shared;
+use super::cache::Shared;
 use super::conversation::parse_attributes;
 use super::error::Result;
 use crate::api::{self, params::UserParams};
