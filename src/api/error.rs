@@ -15,6 +15,8 @@ pub enum ErrorCode {
     Forbidden = 20403,
     /// 404: no such resource.
     NotFound = 20404,
+    /// 405: the resource does not take this HTTP method.
+    MethodNotAllowed = 20004,
     /// 429: too many requests.
     TooManyRequests = 20429,
     /// 401: the access token is invalid.
@@ -80,6 +82,7 @@ impl ErrorCode {
             | TokenSignatureInvalid => 401,
             Forbidden | NotAParticipant => 403,
             NotFound => 404,
+            MethodNotAllowed => 405,
             ConversationUniqueNameTaken | ParticipantExists | UserExists | BindingExists => 409,
             PayloadTooLarge => 413,
             TooManyRequests => 429,

@@ -1,5 +1,5 @@
 //! Fan-out of live events to open `/v1/Stream` sockets. Each event is serialized
-//! once and the same `Arc<str>` is queued to every receiver; queues are bounded,
+//! once and the same bytes (a refcounted `Frame`) are queued to every receiver; queues are bounded,
 //! and a receiver whose queue is full is dropped (its socket closes, the client
 //! reconnects and fills the gap over REST), so a slow reader never grows memory.
 //!
@@ -7,13 +7,17 @@
 //! up to date by the writer's effects, in commit order) and who is typing.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::api::stream::{EventName, TYPING_TIMEOUT_SECS};
+
+/// One serialized event, shared by reference count between all its receivers
+/// (axum's WebSocket text type, so sending it copies nothing).
+pub type Frame = axum::extract::ws::Utf8Bytes;
 
 /// Frames queued per socket before it is considered too slow and closed.
 pub const QUEUE_FRAMES: usize = 1024;
@@ -93,7 +97,7 @@ impl Effect {
 struct Subscriber {
     /// None for an admin stream, which receives everything.
     identity: Option<String>,
-    tx: mpsc::Sender<Arc<str>>,
+    tx: mpsc::Sender<Frame>,
 }
 
 struct Typing {
@@ -120,7 +124,7 @@ pub struct Hub {
 /// A registered stream: its id (to unsubscribe) and the receiving end of its queue.
 pub struct Subscription {
     pub id: u64,
-    pub rx: mpsc::Receiver<Arc<str>>,
+    pub rx: mpsc::Receiver<Frame>,
 }
 
 impl Hub {
@@ -282,7 +286,7 @@ impl Inner {
         if targets.is_empty() {
             return;
         }
-        let frame: Arc<str> = format!(
+        let frame: Frame = format!(
             r#"{{"event":{},"conversation_sid":{},"data":{}}}"#,
             serde_json::Value::from(event_name(event)),
             serde_json::Value::from(conversation_sid),
@@ -335,7 +339,8 @@ mod tests {
         assert_eq!(event.event, EventName::MessageAdded);
         assert_eq!(event.conversation_sid.as_deref(), Some("CH1"));
         assert_eq!(event.data["index"], 0);
-        assert!(Arc::ptr_eq(&frame, &admin.rx.try_recv().unwrap()), "one serialization, shared");
+        let shared = admin.rx.try_recv().unwrap();
+        assert_eq!(frame.as_str().as_ptr(), shared.as_str().as_ptr(), "one serialization, shared");
         assert!(bob.rx.try_recv().is_err());
     }
 

@@ -4,6 +4,14 @@
 //! one router per resource in `routes`; `extract` + `auth` say who calls and
 //! decode input into Twilio errors; `store` is SQLite behind one group-commit
 //! writer thread; `hub` fans events out to `stream` sockets.
+//!
+//! What is ours rather than Twilio's (Twilio clients ignore all of it):
+//! `GET /healthz`; `GET /v1/Stream`; conversation fields `created_by`,
+//! `messages_count`, `participants_count`, `last_message`; keyset page tokens
+//! (`PA<key>`/`PB<key>`, see `api::page::PageToken`); a message addressed by its
+//! index as well as its SID; an empty `LastReadMessageIndex=` clearing a read
+//! horizon; `Idempotency-Key` on message creation; and `"public": true` in a
+//! conversation's attributes letting any token-holder look at it and join it.
 
 mod app;
 mod auth;

@@ -56,7 +56,7 @@ async fn serve(socket: WebSocket, ctx: Ctx) {
             }
             frame = sub.rx.recv() => match frame {
                 Some(text) => {
-                    if tx.send(Message::Text(text.as_ref().into())).await.is_err() {
+                    if tx.send(Message::Text(text)).await.is_err() {
                         break;
                     }
                 }

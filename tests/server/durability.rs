@@ -15,8 +15,11 @@ async fn data_survives_a_graceful_restart() {
     t.say(&person("alice"), &c, "remember me").await;
     t.post(&person("alice"), "/v1/Users/alice/Conversations/keep", &[("LastReadMessageIndex", "0")]).await;
     let service = t.get(&As::Admin, "/v1/Services").await.1["services"][0]["sid"].clone();
+    // An open stream neither blocks the shutdown nor survives it.
+    let mut before = t.stream(Some("alice")).await;
 
     let t = t.restart().await;
+    assert!(before.next_within(WAIT).await.is_none(), "the old stream was closed");
     let (_, page) = t.get(&As::Admin, "/v1/Conversations/keep/Messages").await;
     assert_eq!(page["messages"][0]["body"], "remember me");
     assert_eq!(t.get(&As::Admin, "/v1/Users/alice/Conversations/keep").await.1["unread_messages_count"], 0);

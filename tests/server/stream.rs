@@ -86,7 +86,7 @@ async fn typing_starts_for_others_and_ends_after_the_timeout() {
     bob.expect_none("typingStarted", Duration::from_millis(500)).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_ends_its_authors_typing_at_once() {
     let t = TestServer::start().await;
     let c = sid(&t.conversation(&[]).await);
@@ -94,12 +94,23 @@ async fn a_message_ends_its_authors_typing_at_once() {
     t.add(&c, "bob").await;
     let mut alice = t.stream(Some("alice")).await;
     let mut bob = t.stream(Some("bob")).await;
-    alice.typing(&c).await;
+    // alice keeps typing (renewing well inside the 5 s timeout), so the timeout
+    // never ends her typing: only her message can.
+    let conversation = c.clone();
+    let typist = tokio::spawn(async move {
+        loop {
+            alice.typing(&conversation).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    });
     bob.expect("typingStarted").await;
-    let began = std::time::Instant::now();
-    t.say(&person("alice"), &c, "done typing").await;
-    bob.expect("typingEnded").await;
-    assert!(began.elapsed() < Duration::from_secs(4), "typingEnded waited for the timeout");
+    let sent = t.say(&person("alice"), &c, "done typing").await;
+    let ended = bob.expect("typingEnded").await;
+    assert_eq!(ended["data"]["identity"], "alice");
+    let next = bob.next_within(WAIT).await.expect("an event after typingEnded");
+    assert_eq!(next["event"], "messageAdded", "typing ended with the message, before it was announced");
+    assert_eq!(next["data"]["sid"], sent["sid"]);
+    typist.abort();
 }
 
 #[tokio::test]
