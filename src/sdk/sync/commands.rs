@@ -114,7 +114,12 @@ impl Task {
                     self.pending_reads.insert(conversation_sid, index);
                     return Ok(());
                 }
-                self.post_read(&conversation_sid, Some(index)).await?;
+                if let Err(e) = self.post_read(&conversation_sid, Some(index)).await {
+                    if e.is_transport() {
+                        self.pending_reads.insert(conversation_sid, index); // posted after the reconnect
+                    }
+                    return Err(e);
+                }
             }
             Command::MarkAllRead { conversation_sid } => {
                 self.online()?;
