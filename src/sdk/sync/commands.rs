@@ -31,10 +31,17 @@ impl Task {
         match cmd {
             Command::Open { conversation_sid } => {
                 let Some(model) = self.model.convs.get_mut(&conversation_sid) else {
+                    if self.conn.is_none() {
+                        // Not synced yet (or offline): opened by the next resync.
+                        self.pending_opens.insert(conversation_sid);
+                        return Ok(());
+                    }
                     return Err(Error::InvalidArgument(format!("unknown conversation {conversation_sid}")));
                 };
                 model.opened = true;
-                self.online()?;
+                if self.conn.is_none() {
+                    return Ok(()); // the resync after the reconnect loads it
+                }
                 let participants = self.rest.list_participants(&conversation_sid).await?;
                 if let Some(d) = self.model.set_participants(&conversation_sid, participants) {
                     self.emit(d).await;

@@ -19,7 +19,7 @@ mod commands;
 mod model;
 mod resync;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -84,6 +84,8 @@ struct Task {
     outbox_retry_at: Option<Instant>,
     /// Read horizons asked for while offline, posted after the reconnect.
     pending_reads: HashMap<String, i64>,
+    /// Conversations opened before the task knew them (before the first sync).
+    pending_opens: HashSet<String>,
     typing_sent: HashMap<String, Instant>,
     warn_at: Option<Instant>,
     expire_at: Option<Instant>,
@@ -131,6 +133,7 @@ impl Task {
             outbox: VecDeque::new(),
             outbox_retry_at: None,
             pending_reads: HashMap::new(),
+            pending_opens: HashSet::new(),
             typing_sent: HashMap::new(),
             warn_at: None,
             expire_at: None,

@@ -46,6 +46,12 @@ impl Task {
             .collect();
         let list = self.model.replace_conversations(entries);
         self.emit(list).await;
+        for sid in std::mem::take(&mut self.pending_opens) {
+            match self.model.convs.get_mut(&sid) {
+                Some(model) => model.opened = true,
+                None => self.emit(Diff::Error(format!("open: unknown conversation {sid}"))).await,
+            }
+        }
 
         let sids: Vec<String> = self.model.convs.keys().cloned().collect();
         for sid in sids {
