@@ -221,10 +221,9 @@ pub(crate) async fn run(
                 expiry = Expiry::new(&token_rx.borrow_and_update(), shared.options.token_warning);
                 continue;
             }
-            Err(e) => {
-                tracing::debug!(%e, "connect failed");
-                shared.set_state(ConnectionState::Disconnected);
-            }
+            // A failed attempt leaves the state `Connecting` (Twilio's SDK reports
+            // retries so); `Disconnected` was reported when the link went down.
+            Err(e) => tracing::debug!(%e, "connect failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(backoff.next_delay()) => {}

@@ -270,12 +270,17 @@ impl Task {
         self.set_state(ConnectionState::Denied).await;
     }
 
+    /// Arms the next attempt. A connection that was up is reported
+    /// `Disconnected`; failed attempts after that leave the state `Connecting`
+    /// (as Twilio's SDK reports retries), so the UI does not flicker.
     async fn schedule_reconnect(&mut self) {
-        self.conn = None;
+        let was_up = self.conn.take().is_some();
         self.retry_at = Some(Instant::now() + self.backoff.next_delay());
         let ended = self.model.clear_typing();
         self.emit_all(ended).await;
-        self.set_state(ConnectionState::Disconnected).await;
+        if was_up {
+            self.set_state(ConnectionState::Disconnected).await;
+        }
     }
 
     fn heard(&mut self) {
