@@ -161,3 +161,37 @@ async fn concurrent_senders_never_share_an_index() {
     assert_eq!(conv["messages_count"], 200);
     assert_eq!(conv["last_message"]["index"], 199);
 }
+
+#[tokio::test]
+async fn the_token_command_mints_tokens_the_served_binary_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::spawn(dir.path(), free_port());
+    served.wait_ready().await;
+    assert!(dir.path().join("credentials.json").exists(), "serve keeps generated credentials in the data dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_convo-tui"))
+        .args(["token", "--identity", "cli-user", "--ttl", "600", "--data-dir"])
+        .arg(dir.path())
+        .env_remove("CONVO_API_KEY")
+        .env_remove("CONVO_API_SECRET")
+        .env_remove("CONVO_ACCOUNT_SID")
+        .env_remove("CONVO_AUTH_TOKEN")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let resp = reqwest::Client::new()
+        .get(format!("{}/v1/Users/cli-user", served.base))
+        .header("X-Twilio-Token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let user: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(user["identity"], "cli-user");
+    let bad = Command::new(env!("CARGO_BIN_EXE_convo-tui"))
+        .args(["token", "--identity", "x", "--ttl", "90000", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!bad.status.success(), "a ttl over 24 h is refused");
+}

@@ -1,7 +1,8 @@
 //! `/Conversations` and `/Conversations/{Sid}`: create, list (State and date
-//! filters), fetch, update, delete. A person who creates a conversation is its
-//! creator and first participant; only the creator (or the account) may
-//! change or delete it.
+//! filters), fetch, update, delete; and `/ConversationWithParticipants`. A
+//! person who creates a conversation is its creator and first participant;
+//! only the creator (or the account) may change or delete it. Timers count
+//! from when they are set (not from the last activity) and fire in `timers`.
 
 use std::sync::Arc;
 

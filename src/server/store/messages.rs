@@ -128,3 +128,35 @@ pub fn remember_answer(conn: &Connection, caller: &str, key: &str, response: &st
 pub fn expire_answers(conn: &Connection, now: i64) -> rusqlite::Result<usize> {
     conn.prepare_cached("DELETE FROM idempotency WHERE created <= ?1")?.execute([now - 24 * 3600])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(conn: &Connection, sql: &str) -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap();
+        rows.map(Result::unwrap).collect::<Vec<_>>().join(" | ")
+    }
+
+    /// The cost of a page must not grow with its depth: every page query is a
+    /// range search of the (conversation_sid, idx) key, with no sort step.
+    #[test]
+    fn pages_and_unread_counts_are_key_range_searches() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(include_str!("schema.sql")).unwrap();
+        for descending in [false, true] {
+            let order = if descending { "DESC" } else { "ASC" };
+            let sql = format!(
+                "SELECT {} FROM messages m WHERE m.conversation_sid = 'CH1' AND m.idx > 5 AND m.idx < 1000000 \
+                 ORDER BY m.idx {order} LIMIT 51",
+                MessageRow::COLUMNS
+            );
+            let p = plan(&conn, &sql);
+            assert!(p.contains("SEARCH m USING PRIMARY KEY (conversation_sid=? AND idx>? AND idx<?)"), "{p}");
+            assert!(!p.contains("TEMP B-TREE"), "{p}");
+        }
+        let p = plan(&conn, "SELECT count(*) FROM deleted_messages WHERE conversation_sid = 'CH1' AND idx > 5");
+        assert!(p.contains("SEARCH deleted_messages USING PRIMARY KEY"), "{p}");
+    }
+}
