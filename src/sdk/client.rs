@@ -2,29 +2,26 @@
 //! REST transport, a cache of the user's conversations kept fresh by a
 //! background stream task (`live.rs`), and the broadcast of typed `Event`s.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex, RwLock, Weak};
-use std::time::{Duration, Instant};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde_json::Value;
 use tokio::sync::{broadcast, mpsc, watch};
 
+use super::cache::{Shared, lock};
 use super::conversation::Conversation;
 use super::endpoints::token_claims;
 use super::error::{Error, Result};
-use super::events::{self, Event};
+use super::events::Event;
 use super::live;
 use super::paginator::Paginator;
 use super::sync_protocol::ConnectionState;
 use super::transport::Rest;
 use super::user::User;
 use crate::api::params::ConversationParams;
-use crate::api::stream::ClientFrame;
 use crate::api::{self, ErrorCode};
 
-/// How many recent messages per conversation the client remembers, so that a
-/// `MessageUpdated` event can say what changed.
-const RECENT_MESSAGES: usize = 200;
 /// Buffered events per subscriber; a subscriber that falls further behind gets
 /// `RecvError::Lagged` and should re-read state it cares about.
 const EVENT_BUFFER: usize = 4096;
@@ -42,198 +39,6 @@ pub struct ClientOptions {
 impl Default for ClientOptions {
     fn default() -> Self {
         Self { connect_timeout: Duration::from_secs(10), token_warning: Duration::from_secs(180) }
-    }
-}
-
-/// A conversation the client knows, shared by every handle to it.
-#[derive(Debug)]
-pub(crate) struct ConvCell {
-    pub sid: String,
-    pub data: RwLock<ConvData>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct ConvData {
-    pub conv: api::Conversation,
-    /// The user's own state in it; `None` when not participating.
-    pub user: Option<api::UserConversation>,
-    /// Participants by SID, kept from REST reads and stream events.
-    pub participants: HashMap<String, api::Participant>,
-    /// The newest messages seen, for update reasons.
-    pub recent: BTreeMap<i64, api::Message>,
-    /// SIDs of participants and messages seen removed, so that a REST reply and
-    /// the stream event for the same removal fire one event.
-    pub gone: HashSet<String>,
-}
-
-/// State shared by the client, its handles and the stream task. Holds the event
-/// sender weakly, so buffered events (which hold handles) don't keep it alive.
-pub(crate) struct Shared {
-    pub rest: Rest,
-    pub identity: String,
-    pub options: ClientOptions,
-    events: Weak<broadcast::Sender<Event>>,
-    pub state: watch::Sender<ConnectionState>,
-    pub convs: Mutex<HashMap<String, Arc<ConvCell>>>,
-    pub users: Mutex<HashMap<String, api::User>>,
-    /// Everyone typing now, by (conversation SID, identity).
-    pub typing: Mutex<HashMap<(String, String), api::Participant>>,
-    /// When the user last sent a typing frame, per conversation.
-    pub typing_sent: Mutex<HashMap<String, Instant>>,
-    pub frames: mpsc::UnboundedSender<ClientFrame>,
-    /// The token, watched by the stream task (expiry timers, reconnect on change).
-    pub token: watch::Sender<String>,
-    /// Why the client is `Denied`, if it is.
-    pub denied: Mutex<Option<Error>>,
-}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl Shared {
-    pub(crate) fn emit(&self, event: Event) {
-        if let Some(tx) = self.events.upgrade() {
-            let _ = tx.send(event);
-        }
-    }
-
-    pub(crate) fn set_state(&self, s: ConnectionState) {
-        let changed = self.state.send_if_modified(|cur| std::mem::replace(cur, s) != s);
-        if changed {
-            self.emit(Event::ConnectionStateChanged(s));
-        }
-    }
-
-    pub(crate) fn cell(&self, sid: &str) -> Option<Arc<ConvCell>> {
-        lock(&self.convs).get(sid).cloned()
-    }
-
-    pub(crate) fn conversation(self: &Arc<Self>, cell: Arc<ConvCell>) -> Conversation {
-        Conversation::new(self.clone(), cell)
-    }
-
-    /// Applies a new version of a conversation and/or of the user's state in it
-    /// (`user: Some(None)` = no longer participating) and fires what it means:
-    /// `ConversationAdded` when it became the user's, `ConversationRemoved` when it
-    /// stopped being so, else `ConversationUpdated` with the reasons, if any.
-    pub(crate) fn apply(
-        self: &Arc<Self>,
-        sid: &str,
-        conv: Option<api::Conversation>,
-        user: Option<Option<api::UserConversation>>,
-    ) -> Option<Conversation> {
-        let cell = {
-            let mut convs = lock(&self.convs);
-            match (convs.get(sid), &conv) {
-                (Some(cell), _) => cell.clone(),
-                (None, Some(c)) => {
-                    let data = ConvData {
-                        conv: c.clone(),
-                        user: None,
-                        participants: HashMap::new(),
-                        recent: BTreeMap::new(),
-                        gone: HashSet::new(),
-                    };
-                    let cell = Arc::new(ConvCell { sid: sid.to_owned(), data: RwLock::new(data) });
-                    convs.insert(sid.to_owned(), cell.clone());
-                    // A cell made just now has no "before": compare against nothing.
-                    drop(convs);
-                    let mut d = cell.data.write().unwrap_or_else(|e| e.into_inner());
-                    if let Some(Some(u)) = &user {
-                        d.user = Some(u.clone());
-                    }
-                    let joined = d.user.is_some();
-                    drop(d);
-                    let handle = self.conversation(cell);
-                    if joined {
-                        self.emit(Event::ConversationAdded(handle.clone()));
-                    }
-                    return Some(handle);
-                }
-                (None, None) => return None,
-            }
-        };
-        let (was_joined, is_joined, reasons) = {
-            let mut d = cell.data.write().unwrap_or_else(|e| e.into_inner());
-            let old_conv = d.conv.clone();
-            let old_user = d.user.clone();
-            if let Some(c) = conv {
-                d.conv = c;
-            }
-            if let Some(u) = user {
-                d.user = u;
-            }
-            let reasons = events::conversation_reasons(&old_conv, &d.conv, old_user.as_ref(), d.user.as_ref());
-            (old_user.is_some(), d.user.is_some(), reasons)
-        };
-        let handle = self.conversation(cell);
-        match (was_joined, is_joined) {
-            (false, true) => self.emit(Event::ConversationAdded(handle.clone())),
-            (true, false) => self.emit(Event::ConversationRemoved(handle.clone())),
-            (true, true) if !reasons.is_empty() => {
-                self.emit(Event::ConversationUpdated { conversation: handle.clone(), reasons })
-            }
-            _ => {}
-        }
-        Some(handle)
-    }
-
-    /// Remembers a message (bounded), returning the version it replaced.
-    pub(crate) fn remember_message(&self, m: &api::Message) -> Option<api::Message> {
-        let cell = self.cell(&m.conversation_sid)?;
-        let mut d = cell.data.write().unwrap_or_else(|e| e.into_inner());
-        let old = d.recent.insert(m.index, m.clone());
-        while d.recent.len() > RECENT_MESSAGES {
-            d.recent.pop_first();
-        }
-        old
-    }
-
-    /// Applies a user resource, firing `UserUpdated` when it changed.
-    pub(crate) fn apply_user(self: &Arc<Self>, user: api::User) -> User {
-        let old = lock(&self.users).insert(user.identity.clone(), user.clone());
-        if let Some(old) = old {
-            let reasons = events::user_reasons(&old, &user);
-            if !reasons.is_empty() {
-                self.emit(Event::UserUpdated { user: User::new(self.clone(), user.clone()), reasons });
-            }
-        }
-        User::new(self.clone(), user)
-    }
-
-    pub(crate) fn is_typing(&self, conversation_sid: &str, identity: &str) -> bool {
-        lock(&self.typing).contains_key(&(conversation_sid.to_owned(), identity.to_owned()))
-    }
-
-    /// Reads the current conversation list and user states over REST and applies
-    /// them (adding, updating and removing as needed).
-    pub(crate) async fn refresh_conversations(self: &Arc<Self>) -> Result<()> {
-        let (convs, states) =
-            tokio::try_join!(self.rest.list_conversations(), self.rest.list_user_conversations(&self.identity))?;
-        let mut states: HashMap<String, api::UserConversation> =
-            states.into_iter().map(|s| (s.conversation_sid.clone(), s)).collect();
-        let mut seen = HashSet::new();
-        for conv in convs {
-            let sid = conv.sid.clone();
-            let state = states.remove(&sid);
-            if state.is_some() {
-                seen.insert(sid.clone());
-            }
-            self.apply(&sid, Some(conv), Some(state));
-        }
-        // Joined but not in the list (should not happen; a person's list is theirs): fetch.
-        for (sid, state) in states {
-            if let Ok(conv) = self.rest.get_conversation(&sid).await {
-                seen.insert(sid.clone());
-                self.apply(&sid, Some(conv), Some(Some(state)));
-            }
-        }
-        let gone: Vec<String> = lock(&self.convs).keys().filter(|s| !seen.contains(*s)).cloned().collect();
-        for sid in gone {
-            self.apply(&sid, None, Some(None));
-        }
-        Ok(())
     }
 }
 
@@ -435,7 +240,15 @@ impl Client {
         let sid = conv.sid.clone();
         let handle =
             self.shared.apply(&sid, Some(conv), None).ok_or_else(|| Error::Decode("no conversation".into()))?;
-        handle.join().await?;
+        // The server makes a person their conversation's first participant; join
+        // explicitly only where it did not (e.g. an older server).
+        match self.shared.rest.get_user_conversation(&self.shared.identity, &sid).await {
+            Ok(state) => {
+                self.shared.apply(&sid, None, Some(Some(state)));
+            }
+            Err(e) if matches!(e.status(), Some(403 | 404)) => handle.join().await?,
+            Err(e) => return Err(e),
+        }
         Ok(handle)
     }
 

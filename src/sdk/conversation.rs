@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::client::{ConvCell, ConvData, Shared};
+use super::cache::{ConvCell, ConvData, Shared};
 use super::endpoints::horizon_param;
 use super::error::{Error, Result};
 use super::history;
@@ -99,12 +99,15 @@ impl Conversation {
 
     // --- properties --------------------------------------------------------
 
+    /// The conversation SID (`CH…`).
     pub fn sid(&self) -> &str {
         &self.cell.sid
     }
+    /// The unique name, if one is set (usable instead of the SID).
     pub fn unique_name(&self) -> Option<String> {
         self.data().conv.unique_name.clone()
     }
+    /// The display name, if one is set.
     pub fn friendly_name(&self) -> Option<String> {
         self.data().conv.friendly_name.clone()
     }
@@ -112,15 +115,19 @@ impl Conversation {
     pub fn attributes(&self) -> Value {
         parse_attributes(&self.data().conv.attributes)
     }
+    /// The identity that created it (`system` when created over admin REST).
     pub fn created_by(&self) -> Option<String> {
         self.data().conv.created_by.clone()
     }
+    /// When it was created.
     pub fn date_created(&self) -> Option<OffsetDateTime> {
         parse_date(&self.data().conv.date_created)
     }
+    /// When it last changed.
     pub fn date_updated(&self) -> Option<OffsetDateTime> {
         parse_date(&self.data().conv.date_updated)
     }
+    /// Index and date of the newest message; `None` while empty.
     pub fn last_message(&self) -> Option<LastMessage> {
         self.data()
             .conv
@@ -132,12 +139,15 @@ impl Conversation {
     pub fn last_read_message_index(&self) -> Option<i64> {
         self.data().user.as_ref().and_then(|u| u.last_read_message_index)
     }
+    /// The user's notification level here (`Default` when not participating).
     pub fn notification_level(&self) -> NotificationLevel {
         self.data().user.as_ref().map(|u| u.notification_level).unwrap_or_default()
     }
+    /// `Active`, `Inactive` or `Closed` (from its timers).
     pub fn state(&self) -> ConversationState {
         self.data().conv.state
     }
+    /// Whether the signed-in user participates in it.
     pub fn status(&self) -> ConversationStatus {
         if self.data().user.is_some() { ConversationStatus::Joined } else { ConversationStatus::NotParticipating }
     }
@@ -187,11 +197,13 @@ impl Conversation {
         Ok(list.into_iter().map(|p| self.participant(p)).collect())
     }
 
+    /// The participant with this identity; 404 when there is none.
     pub async fn get_participant_by_identity(&self, identity: &str) -> Result<Participant> {
         let p = self.shared.rest.get_participant(self.sid(), identity).await?;
         Ok(self.participant(p))
     }
 
+    /// The participant with this SID (`MB…`); 404 when there is none.
     pub async fn get_participant_by_sid(&self, sid: &str) -> Result<Participant> {
         if !api::sid::is_sid(api::sid::prefix::PARTICIPANT, sid) {
             return Err(Error::InvalidArgument(format!("not a participant SID: {sid}")));
@@ -200,6 +212,7 @@ impl Conversation {
         Ok(self.participant(p))
     }
 
+    /// How many participants it has (fresh from the server).
     pub async fn get_participants_count(&self) -> Result<u64> {
         Ok(self.refresh().await?.participants_count)
     }
@@ -279,10 +292,12 @@ impl Conversation {
         Ok(parse_attributes(&self.refresh().await?.attributes))
     }
 
+    /// Replaces the attributes (any JSON value).
     pub async fn update_attributes(&self, attributes: &Value) -> Result<()> {
         self.update(ConversationParams { attributes: Some(attributes.to_string()), ..Default::default() }).await
     }
 
+    /// Renames the conversation.
     pub async fn update_friendly_name(&self, friendly_name: &str) -> Result<()> {
         self.update(ConversationParams { friendly_name: Some(friendly_name.to_owned()), ..Default::default() }).await
     }
@@ -408,6 +423,7 @@ impl Conversation {
         Ok(unread)
     }
 
+    /// Sets the user's notification level (`Muted` silences it).
     pub async fn set_user_notification_level(&self, level: NotificationLevel) -> Result<()> {
         let params = UserConversationParams { notification_level: Some(level.as_str().into()), ..Default::default() };
         let uc = self.shared.rest.update_user_conversation(&self.shared.identity, self.sid(), &params).await?;

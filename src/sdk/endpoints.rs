@@ -172,6 +172,21 @@ impl Rest {
         }
     }
 
+    /// Every message with `after` < index ≤ `through`, ascending.
+    pub async fn messages_through(&self, conversation: &str, mut after: i64, through: i64) -> Result<Vec<Message>> {
+        let mut all = Vec::new();
+        while after < through {
+            let slice = self.messages_after(conversation, Some(after), MAX_MESSAGE_PAGE - 1).await?;
+            let Some(last) = slice.messages.last().map(|m| m.index) else { break };
+            all.extend(slice.messages.into_iter().filter(|m| m.index <= through));
+            if !slice.more {
+                break;
+            }
+            after = last;
+        }
+        Ok(all)
+    }
+
     pub async fn get_message(&self, conversation: &str, sid_or_index: &str) -> Result<Message> {
         self.get(&["Conversations", conversation, "Messages", sid_or_index], &[]).await
     }

@@ -10,151 +10,16 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio::time::Instant;
 
 use super::backoff::Backoff;
-use super::client::{Shared, lock};
+use super::cache::{Shared, lock};
 use super::endpoints::token_claims;
 use super::error::{Error, Result};
-use super::events::{self, Event, Incoming, MessageUpdateReason, ParticipantUpdateReason};
-use super::message::Message;
-use super::participant::Participant;
+use super::events::{Event, Incoming};
 use super::sync_protocol::ConnectionState;
 use super::transport::{self, StreamItem, WsRead, WsWrite};
 use crate::api::stream::ClientFrame;
-use crate::api::{self, ErrorCode, LastMessage};
+use crate::api::{self, ErrorCode};
 
 impl Shared {
-    /// Applies a participant (joined or updated), firing the matching event once.
-    pub(crate) fn apply_participant(self: &Arc<Self>, p: api::Participant) -> api::Participant {
-        let Some(cell) = self.cell(&p.conversation_sid) else { return p };
-        let old = {
-            let mut d = cell.data.write().unwrap_or_else(|e| e.into_inner());
-            if d.gone.contains(&p.sid) {
-                return p;
-            }
-            d.participants.insert(p.sid.clone(), p.clone())
-        };
-        let participant = Participant::new(self.conversation(cell), p.clone());
-        match old {
-            None => self.emit(Event::ParticipantJoined(participant)),
-            Some(old) => {
-                let reasons = events::participant_reasons(&old, &p);
-                if !reasons.is_empty() {
-                    self.emit(Event::ParticipantUpdated { participant, reasons });
-                }
-            }
-        }
-        p
-    }
-
-    /// An update for a participant the cache never saw: report what it carries.
-    fn participant_updated_unknown(self: &Arc<Self>, p: api::Participant) {
-        let Some(cell) = self.cell(&p.conversation_sid) else { return };
-        cell.data.write().unwrap_or_else(|e| e.into_inner()).participants.insert(p.sid.clone(), p.clone());
-        let mut reasons = vec![ParticipantUpdateReason::DateUpdated];
-        if p.last_read_message_index.is_some() {
-            reasons.push(ParticipantUpdateReason::LastReadMessageIndex);
-        }
-        if !events::same_json(&p.attributes, "{}") {
-            reasons.push(ParticipantUpdateReason::Attributes);
-        }
-        self.emit(Event::ParticipantUpdated { participant: Participant::new(self.conversation(cell), p), reasons });
-    }
-
-    /// A participant left (or was removed): fires `ParticipantLeft` once.
-    pub(crate) fn participant_left(self: &Arc<Self>, p: api::Participant) {
-        let Some(cell) = self.cell(&p.conversation_sid) else { return };
-        {
-            let mut d = cell.data.write().unwrap_or_else(|e| e.into_inner());
-            d.participants.remove(&p.sid);
-            if !d.gone.insert(p.sid.clone()) {
-                return;
-            }
-        }
-        if let Some(identity) = &p.identity {
-            self.stop_typing(&p.conversation_sid, identity);
-        }
-        self.emit(Event::ParticipantLeft(Participant::new(self.conversation(cell), p)));
-    }
-
-    /// A new message: fires `MessageAdded` once, moves `last_message`, and ends
-    /// its author's typing.
-    pub(crate) fn message_added(self: &Arc<Self>, m: api::Message) {
-        let Some(cell) = self.cell(&m.conversation_sid) else { return };
-        if self.remember_message(&m).is_some() {
-            return;
-        }
-        let bumped = {
-            let d = cell.data.read().unwrap_or_else(|e| e.into_inner());
-            (d.conv.last_message.as_ref().is_none_or(|l| l.index < m.index)).then(|| {
-                let mut c = d.conv.clone();
-                c.last_message = Some(LastMessage { index: m.index, date_created: m.date_created.clone() });
-                c.messages_count += 1;
-                c
-            })
-        };
-        let sid = m.conversation_sid.clone();
-        let author = m.author.clone();
-        self.emit(Event::MessageAdded(Message::new(self.conversation(cell), m)));
-        if let Some(c) = bumped {
-            self.apply(&sid, Some(c), None);
-        }
-        if let Some(author) = author {
-            self.stop_typing(&sid, &author);
-        }
-    }
-
-    /// An edited message: fires `MessageUpdated` with what changed, if anything.
-    pub(crate) fn message_updated(self: &Arc<Self>, m: api::Message) {
-        let Some(cell) = self.cell(&m.conversation_sid) else { return };
-        let old = self.remember_message(&m);
-        let reasons = match &old {
-            Some(old) => events::message_reasons(old, &m),
-            None => vec![MessageUpdateReason::Body, MessageUpdateReason::Attributes, MessageUpdateReason::DateUpdated],
-        };
-        if !reasons.is_empty() {
-            self.emit(Event::MessageUpdated { message: Message::new(self.conversation(cell), m), reasons });
-        }
-    }
-
-    /// A deleted message: fires `MessageRemoved` once.
-    pub(crate) fn message_removed(self: &Arc<Self>, m: api::Message) {
-        let Some(cell) = self.cell(&m.conversation_sid) else { return };
-        {
-            let mut d = cell.data.write().unwrap_or_else(|e| e.into_inner());
-            d.recent.remove(&m.index);
-            if !d.gone.insert(m.sid.clone()) {
-                return;
-            }
-        }
-        self.emit(Event::MessageRemoved(Message::new(self.conversation(cell), m)));
-    }
-
-    fn start_typing(self: &Arc<Self>, p: api::Participant) {
-        let Some(identity) = p.identity.clone() else { return };
-        if identity == self.identity {
-            return;
-        }
-        let Some(cell) = self.cell(&p.conversation_sid) else { return };
-        let fresh = lock(&self.typing).insert((p.conversation_sid.clone(), identity), p.clone()).is_none();
-        if fresh {
-            self.emit(Event::TypingStarted(Participant::new(self.conversation(cell), p)));
-        }
-    }
-
-    fn stop_typing(self: &Arc<Self>, conversation_sid: &str, identity: &str) {
-        let removed = lock(&self.typing).remove(&(conversation_sid.to_owned(), identity.to_owned()));
-        if let (Some(p), Some(cell)) = (removed, self.cell(conversation_sid)) {
-            self.emit(Event::TypingEnded(Participant::new(self.conversation(cell), p)));
-        }
-    }
-
-    /// A lost connection ends every typing indicator (no `typingEnded` will come).
-    fn clear_typing(self: &Arc<Self>) {
-        let all: Vec<(String, String)> = lock(&self.typing).keys().cloned().collect();
-        for (conversation, identity) in all {
-            self.stop_typing(&conversation, &identity);
-        }
-    }
-
     async fn handle(self: &Arc<Self>, incoming: Incoming) {
         match incoming {
             Incoming::ConversationAdded(c) => {
@@ -356,10 +221,9 @@ pub(crate) async fn run(
                 expiry = Expiry::new(&token_rx.borrow_and_update(), shared.options.token_warning);
                 continue;
             }
-            Err(e) => {
-                tracing::debug!(%e, "connect failed");
-                shared.set_state(ConnectionState::Disconnected);
-            }
+            // A failed attempt leaves the state `Connecting` (Twilio's SDK reports
+            // retries so); `Disconnected` was reported when the link went down.
+            Err(e) => tracing::debug!(%e, "connect failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(backoff.next_delay()) => {}

@@ -36,6 +36,7 @@ impl Message {
     pub fn resource(&self) -> &api::Message {
         &self.data
     }
+    /// The message SID (`IM…`).
     pub fn sid(&self) -> &str {
         &self.data.sid
     }
@@ -43,9 +44,11 @@ impl Message {
     pub fn index(&self) -> i64 {
         self.data.index
     }
+    /// Who wrote it: the author's identity (`system` for admin REST posts).
     pub fn author(&self) -> Option<String> {
         self.data.author.clone()
     }
+    /// The text, if any.
     pub fn body(&self) -> Option<String> {
         self.data.body.clone()
     }
@@ -53,12 +56,15 @@ impl Message {
     pub fn attributes(&self) -> Value {
         parse_attributes(&self.data.attributes)
     }
+    /// When it was sent.
     pub fn date_created(&self) -> Option<OffsetDateTime> {
         parse_date(&self.data.date_created)
     }
+    /// When it was last edited (or sent).
     pub fn date_updated(&self) -> Option<OffsetDateTime> {
         self.data.date_updated.as_deref().and_then(parse_date)
     }
+    /// The author's participant SID; `None` for system messages.
     pub fn participant_sid(&self) -> Option<String> {
         self.data.participant_sid.clone()
     }

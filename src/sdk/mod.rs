@@ -5,11 +5,26 @@
 //!
 //! Two ways in:
 //! - [`Client::connect`] for programs (bots, integrations): call methods, read
-//!   [`Event`]s from [`Client::events`]. See `examples/echo_bot.rs`.
+//!   [`Event`]s from [`Client::events`]. See `examples/echo_bot.rs`, which runs
+//!   against `convo-tui serve` with a token from `convo-tui token --identity NAME`.
 //! - [`sync::spawn`] for a UI: send [`Command`]s, apply [`Diff`]s in order; the
 //!   task reconnects, resyncs and retries sends on its own.
+//!
+//! Shape: `transport` (reqwest + tokio-tungstenite, Twilio errors, 429
+//! back-off) and `endpoints` (one typed call per REST endpoint) are shared by
+//! both ways in. The `Client` keeps a cache (`cache`) that its stream task
+//! (`live`) and every REST reply update through one compare-then-fire rule, so
+//! each change fires one event whichever source reports it first. The sync task
+//! (`sync/`) owns its own model and connection, since a UI wants diffs of a
+//! model rather than events about objects.
+//!
+//! Semantics follow Twilio's JS SDK (see `twilio.md` §4): `get_messages` pages
+//! are ascending with `prev_page` going older; the read horizon never moves back
+//! through `advance_last_read_message_index`; the unread count is `None` until
+//! a horizon is set; `typing` sends at most once per 5 s.
 
 mod backoff;
+mod cache;
 pub mod client;
 pub mod conversation;
 mod endpoints;

@@ -31,6 +31,7 @@ impl Participant {
     pub fn resource(&self) -> &api::Participant {
         &self.data
     }
+    /// The participant SID (`MB…`).
     pub fn sid(&self) -> &str {
         &self.data.sid
     }
@@ -38,21 +39,27 @@ impl Participant {
     pub fn identity(&self) -> Option<String> {
         self.data.identity.clone()
     }
+    /// The attributes, parsed (`{}` when unset).
     pub fn attributes(&self) -> Value {
         parse_attributes(&self.data.attributes)
     }
+    /// When they joined.
     pub fn date_created(&self) -> Option<OffsetDateTime> {
         parse_date(&self.data.date_created)
     }
+    /// When they last changed (e.g. moved their read horizon).
     pub fn date_updated(&self) -> Option<OffsetDateTime> {
         parse_date(&self.data.date_updated)
     }
+    /// Their read horizon; `None` until they set one.
     pub fn last_read_message_index(&self) -> Option<i64> {
         self.data.last_read_message_index
     }
+    /// When they last moved their read horizon.
     pub fn last_read_timestamp(&self) -> Option<OffsetDateTime> {
         self.data.last_read_timestamp.as_deref().and_then(parse_date)
     }
+    /// Their conversation role (`RL…`), if any.
     pub fn role_sid(&self) -> Option<String> {
         self.data.role_sid.clone()
     }
@@ -73,6 +80,7 @@ impl Participant {
             None => false,
         }
     }
+    /// The conversation they are in.
     pub fn conversation(&self) -> &Conversation {
         &self.conversation
     }

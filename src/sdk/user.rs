@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::client::Shared;
+use super::cache::Shared;
 use super::conversation::parse_attributes;
 use super::error::Result;
 use crate::api::{self, params::UserParams};
@@ -32,15 +32,19 @@ impl User {
     pub fn resource(&self) -> &api::User {
         &self.data
     }
+    /// The user SID (`US…`).
     pub fn sid(&self) -> &str {
         &self.data.sid
     }
+    /// The identity (what access tokens name).
     pub fn identity(&self) -> &str {
         &self.data.identity
     }
+    /// The display name, if set.
     pub fn friendly_name(&self) -> Option<String> {
         self.data.friendly_name.clone()
     }
+    /// The attributes, parsed (`{}` when unset).
     pub fn attributes(&self) -> Value {
         parse_attributes(&self.data.attributes)
     }
@@ -48,6 +52,7 @@ impl User {
     pub fn is_online(&self) -> Option<bool> {
         self.data.is_online
     }
+    /// `None` unless the server reports reachability.
     pub fn is_notifiable(&self) -> Option<bool> {
         self.data.is_notifiable
     }

@@ -129,6 +129,14 @@ async fn subscribed_conversations_page_through_all_of_them() {
     assert_eq!(second.items.len(), 3);
     assert!(!second.has_next_page());
     assert!(matches!(second.next_page().await, Err(convo_tui::sdk::Error::NoNextPage)));
+    assert!(!first.has_prev_page());
+    assert!(matches!(first.prev_page().await, Err(convo_tui::sdk::Error::NoPreviousPage)));
+    assert!(second.has_prev_page());
+    let back = second.prev_page().await.unwrap();
+    assert_eq!(
+        back.items.iter().map(|c| c.sid()).collect::<Vec<_>>(),
+        first.items.iter().map(|c| c.sid()).collect::<Vec<_>>()
+    );
     let seen: std::collections::BTreeSet<String> =
         first.items.iter().chain(second.items.iter()).map(|c| c.sid().to_owned()).collect();
     assert_eq!(seen, made);

@@ -185,3 +185,26 @@ async fn others_cannot_edit_or_delete_my_messages() {
     assert_eq!(err.status(), Some(403), "{err:?}");
     assert_eq!(page.items[0].remove().await.unwrap_err().status(), Some(403));
 }
+
+#[tokio::test]
+async fn properties_follow_the_wire_resources() {
+    let srv = TestServer::start().await;
+    let conv = with_messages(&srv, 0).await;
+    assert_eq!(conv.last_message(), None);
+    let i = conv.prepare_message().set_body("with subject").set_subject("re: things").build().send().await.unwrap();
+    let last = conv.last_message().expect("last message after a send");
+    assert_eq!(last.index, i);
+    assert!(last.date_created.is_some());
+    let page = conv.get_messages(None, None, Direction::Backwards).await.unwrap();
+    let m = &page.items[0];
+    assert_eq!(m.conversation().sid(), conv.sid());
+    assert!(m.date_updated().is_some_and(|u| Some(u) >= m.date_created()));
+    assert_eq!(m.media(), None);
+    assert_eq!(m.aggregated_delivery_receipt(), None);
+    assert_eq!(m.resource().index, i);
+    conv.advance_last_read_message_index(i).await.unwrap();
+    let me = conv.get_participant_by_identity("alice").await.unwrap();
+    assert_eq!(me.last_read_message_index(), Some(i));
+    assert!(me.last_read_timestamp().is_some());
+    assert_eq!(me.conversation().sid(), conv.sid());
+}

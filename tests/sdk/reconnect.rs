@@ -306,3 +306,69 @@ async fn a_resync_picks_up_conversations_joined_and_left_while_down() {
     assert_eq!(list, vec![new.sid().to_owned()]);
     next_diff(&mut h, &mut seen, |d| matches!(d, Diff::Connection(ConnectionState::Connected)).then_some(())).await;
 }
+
+#[tokio::test]
+async fn a_resync_catches_edits_and_deletions_and_skips_what_the_ui_trimmed() {
+    let mut srv = TestServer::start().await;
+    let alice = srv.client("alice").await;
+    let conv = alice.create_conversation(Some("trim"), None, None).await.unwrap();
+    conv.add("bob", None).await.unwrap();
+    for i in 0..60 {
+        conv.send_message(&format!("m{i}"), None).await.unwrap();
+    }
+    let sid = conv.sid().to_owned();
+    let mut h = srv.sync("bob");
+    let mut seen = Vec::new();
+    next_diff(&mut h, &mut seen, |d| matches!(d, Diff::Connection(ConnectionState::Connected)).then_some(())).await;
+    cmd(&h, Command::Open { conversation_sid: sid.clone() });
+    next_diff(&mut h, &mut seen, |d| matches!(d, Diff::MessagesLoaded { .. }).then_some(())).await;
+    cmd(&h, Command::LoadOlder { conversation_sid: sid.clone(), before_index: 30, count: 30 });
+    next_diff(&mut h, &mut seen, |d| matches!(d, Diff::MessagesLoaded { .. }).then_some(())).await;
+    // The UI scrolled up and let go of the newest half.
+    cmd(&h, Command::Trim { conversation_sid: sid.clone(), keep_from: 0, keep_to: 29 });
+
+    srv.stop().await;
+    next_diff(&mut h, &mut seen, |d| matches!(d, Diff::Connection(ConnectionState::Disconnected)).then_some(())).await;
+    // Behind bob's back: edit #5, delete #6, post five more.
+    let (m5, m6) = {
+        let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), srv.dir.path(), srv.creds.clone());
+        let other = server::start(config).await.unwrap();
+        let side =
+            TestServer { server: None, dir: tempfile::tempdir().unwrap(), creds: srv.creds.clone(), addr: other.addr };
+        let list = side.admin(Method::GET, &format!("Conversations/{sid}/Messages?PageSize=10"), &[]).await;
+        let sid_of = |i: usize| list["messages"][i]["sid"].as_str().unwrap().to_owned();
+        let (m5, m6) = (sid_of(5), sid_of(6));
+        side.admin(Method::POST, &format!("Conversations/{sid}/Messages/{m5}"), &[("Body", "m5 edited")]).await;
+        side.admin(Method::DELETE, &format!("Conversations/{sid}/Messages/{m6}"), &[]).await;
+        for i in 0..5 {
+            side.admin(
+                Method::POST,
+                &format!("Conversations/{sid}/Messages"),
+                &[("Author", "alice"), ("Body", &format!("new {i}"))],
+            )
+            .await;
+        }
+        other.shutdown().await;
+        (m5, m6)
+    };
+    srv.restart().await;
+    let from = seen.len();
+    next_diff(&mut h, &mut seen, |d| matches!(d, Diff::Connection(ConnectionState::Connected)).then_some(())).await;
+    let after = &seen[from..];
+    let upserted: Vec<i64> = after
+        .iter()
+        .filter_map(|d| match d {
+            Diff::MessageUpserted(m) => Some(m.index),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(upserted, vec![5, 60, 61, 62, 63, 64], "{after:#?}");
+    assert!(
+        after
+            .iter()
+            .any(|d| matches!(d, Diff::MessageUpserted(m) if m.sid == m5 && m.body.as_deref() == Some("m5 edited")))
+    );
+    assert!(
+        after.iter().any(|d| matches!(d, Diff::MessageRemoved { message_sid, index: 6, .. } if *message_sid == m6))
+    );
+}

@@ -297,3 +297,22 @@ async fn shutdown_ends_the_task() {
     assert_eq!(last, Some(Diff::Connection(ConnectionState::Disconnected)));
     assert!(h.commands.send(Command::CheckConnection).is_err(), "task still running");
 }
+
+#[tokio::test]
+async fn open_sent_before_the_first_sync_loads_once_synced() {
+    let srv = TestServer::start().await;
+    let alice = srv.client("alice").await;
+    let conv = alice.create_conversation(Some("early"), None, None).await.unwrap();
+    conv.send_message("waiting", None).await.unwrap();
+    let mut h = srv.sync("alice");
+    cmd(&h, Command::Open { conversation_sid: conv.sid().to_owned() });
+    let mut seen = Vec::new();
+    let loaded = next_diff(&mut h, &mut seen, |d| match d {
+        Diff::MessagesLoaded { messages, .. } => Some(messages.iter().map(|m| m.body.clone()).collect::<Vec<_>>()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(loaded, vec![Some("waiting".to_owned())]);
+    assert!(seen.iter().any(|d| matches!(d, Diff::Participants { .. })));
+    assert!(!seen.iter().any(|d| matches!(d, Diff::Error(_))), "{seen:#?}");
+}

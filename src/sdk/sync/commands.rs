@@ -31,10 +31,17 @@ impl Task {
         match cmd {
             Command::Open { conversation_sid } => {
                 let Some(model) = self.model.convs.get_mut(&conversation_sid) else {
+                    if self.conn.is_none() {
+                        // Not synced yet (or offline): opened by the next resync.
+                        self.pending_opens.insert(conversation_sid);
+                        return Ok(());
+                    }
                     return Err(Error::InvalidArgument(format!("unknown conversation {conversation_sid}")));
                 };
                 model.opened = true;
-                self.online()?;
+                if self.conn.is_none() {
+                    return Ok(()); // the resync after the reconnect loads it
+                }
                 let participants = self.rest.list_participants(&conversation_sid).await?;
                 if let Some(d) = self.model.set_participants(&conversation_sid, participants) {
                     self.emit(d).await;
@@ -114,7 +121,12 @@ impl Task {
                     self.pending_reads.insert(conversation_sid, index);
                     return Ok(());
                 }
-                self.post_read(&conversation_sid, Some(index)).await?;
+                if let Err(e) = self.post_read(&conversation_sid, Some(index)).await {
+                    if e.is_transport() {
+                        self.pending_reads.insert(conversation_sid, index); // posted after the reconnect
+                    }
+                    return Err(e);
+                }
             }
             Command::MarkAllRead { conversation_sid } => {
                 self.online()?;
@@ -140,7 +152,17 @@ impl Task {
                 let params =
                     ConversationParams { friendly_name: Some(friendly_name), unique_name, ..Default::default() };
                 let conv = self.rest.create_conversation(&params).await?;
-                self.join(&conv.sid).await?;
+                // The server makes the creator its first participant; join only if not.
+                match self.rest.get_user_conversation(&self.identity, &conv.sid).await {
+                    Ok(state) => {
+                        let sid = conv.sid.clone();
+                        if let Some(d) = self.model.upsert_conversation(Some(conv), Some(state), &sid) {
+                            self.emit(d).await;
+                        }
+                    }
+                    Err(e) if matches!(e.status(), Some(403 | 404)) => self.join(&conv.sid).await?,
+                    Err(e) => return Err(e),
+                }
             }
             Command::Join { sid_or_unique_name } => {
                 self.online()?;

@@ -19,7 +19,7 @@ mod commands;
 mod model;
 mod resync;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -84,6 +84,8 @@ struct Task {
     outbox_retry_at: Option<Instant>,
     /// Read horizons asked for while offline, posted after the reconnect.
     pending_reads: HashMap<String, i64>,
+    /// Conversations opened before the task knew them (before the first sync).
+    pending_opens: HashSet<String>,
     typing_sent: HashMap<String, Instant>,
     warn_at: Option<Instant>,
     expire_at: Option<Instant>,
@@ -131,6 +133,7 @@ impl Task {
             outbox: VecDeque::new(),
             outbox_retry_at: None,
             pending_reads: HashMap::new(),
+            pending_opens: HashSet::new(),
             typing_sent: HashMap::new(),
             warn_at: None,
             expire_at: None,
@@ -267,12 +270,17 @@ impl Task {
         self.set_state(ConnectionState::Denied).await;
     }
 
+    /// Arms the next attempt. A connection that was up is reported
+    /// `Disconnected`; failed attempts after that leave the state `Connecting`
+    /// (as Twilio's SDK reports retries), so the UI does not flicker.
     async fn schedule_reconnect(&mut self) {
-        self.conn = None;
+        let was_up = self.conn.take().is_some();
         self.retry_at = Some(Instant::now() + self.backoff.next_delay());
         let ended = self.model.clear_typing();
         self.emit_all(ended).await;
-        self.set_state(ConnectionState::Disconnected).await;
+        if was_up {
+            self.set_state(ConnectionState::Disconnected).await;
+        }
     }
 
     fn heard(&mut self) {

@@ -29,6 +29,10 @@ impl Task {
             Err(e) if e.status() == Some(404) => {}
             Err(e) => return Err(e),
         }
+        // The newest index known before the list replaces the old one: messages up
+        // to it were seen (held, or trimmed away by the UI); the gap starts after it.
+        let known_newest: HashMap<String, Option<i64>> =
+            self.model.convs.iter().map(|(sid, m)| (sid.clone(), m.newest_index())).collect();
         let (convs, states) =
             tokio::try_join!(self.rest.list_conversations(), self.rest.list_user_conversations(&self.identity))?;
         let mut states: HashMap<String, UserConversation> =
@@ -42,6 +46,12 @@ impl Task {
             .collect();
         let list = self.model.replace_conversations(entries);
         self.emit(list).await;
+        for sid in std::mem::take(&mut self.pending_opens) {
+            match self.model.convs.get_mut(&sid) {
+                Some(model) => model.opened = true,
+                None => self.emit(Diff::Error(format!("open: unknown conversation {sid}"))).await,
+            }
+        }
 
         let sids: Vec<String> = self.model.convs.keys().cloned().collect();
         for sid in sids {
@@ -65,7 +75,16 @@ impl Task {
             let from = *model.messages.keys().rev().nth(recheck - 1).expect("not empty");
             let newest_held = *model.messages.keys().next_back().expect("not empty");
             let held: Vec<(i64, String)> = model.messages.range(from..).map(|(i, m)| (*i, m.sid.clone())).collect();
-            let fresh = self.rest.all_messages_after(&sid, Some(from - 1)).await?;
+            let gap_from = known_newest.get(&sid).copied().flatten().unwrap_or(newest_held).max(newest_held);
+            let fresh = if gap_from == newest_held {
+                self.rest.all_messages_after(&sid, Some(from - 1)).await?
+            } else {
+                // The UI trimmed the newest messages away: re-check what is held,
+                // then read only what is newer than anything seen before.
+                let mut fresh = self.rest.messages_through(&sid, from - 1, newest_held).await?;
+                fresh.extend(self.rest.all_messages_after(&sid, Some(gap_from)).await?);
+                fresh
+            };
             let mut diffs = Vec::new();
             for (index, message_sid) in held {
                 if !fresh.iter().any(|m| m.index == index) {
