@@ -86,10 +86,10 @@ pub fn token(data: &[u8]) {
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
         header.cty = Some("twilio-fpa;v=1".into());
         let key = jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes());
-        if let Ok(t) = jsonwebtoken::encode(&header, &claims, &key) {
-            if let Err(e) = token::verify(&t, AC, SK, SECRET, NOW) {
-                assert_eq!(e.status, 401, "{e}");
-            }
+        if let Ok(t) = jsonwebtoken::encode(&header, &claims, &key)
+            && let Err(e) = token::verify(&t, AC, SK, SECRET, NOW)
+        {
+            assert_eq!(e.status, 401, "{e}");
         }
     }
     // A freshly minted token for any identity verifies to that identity.

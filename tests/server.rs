@@ -8,6 +8,8 @@ mod common;
 mod access;
 #[path = "server/durability.rs"]
 mod durability;
+#[path = "server/perf.rs"]
+mod perf;
 #[path = "server/python.rs"]
 mod python;
 #[path = "server/rest.rs"]

@@ -11,7 +11,7 @@ use axum::routing::get;
 use super::AppState;
 use super::error::{fallback, method_not_allowed};
 use super::routes::{
-    conversations, messages, participant_conversations, participants, services, user_conversations, users,
+    conversations, messages, participant_conversations, participants, receipts, services, user_conversations, users,
 };
 use super::stream;
 
@@ -25,6 +25,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             .merge(conversations::router())
             .merge(participants::router())
             .merge(messages::router())
+            .merge(receipts::router())
             .merge(users::router())
             .merge(user_conversations::router())
             .merge(participant_conversations::router())

@@ -69,8 +69,6 @@ pub async fn fallback(uri: axum::http::Uri) -> ApiError {
 }
 
 /// A known path with a method it does not take.
-pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
-    let mut e = TwilioError::new(ErrorCode::NotFound, format!("Method {method} is not allowed on {}", uri.path()));
-    e.status = 405;
-    (StatusCode::METHOD_NOT_ALLOWED, axum::Json(e)).into_response()
+pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(ErrorCode::MethodNotAllowed, format!("Method {method} is not allowed on {}", uri.path()))
 }

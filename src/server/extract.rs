@@ -84,13 +84,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large")
-            } else {
-                ApiError::invalid("body", e.body_text())
-            }
-        })?;
+        let bytes = body_bytes(req, state).await?;
         utf8_form(&bytes)?;
         serde_html_form::from_bytes(&bytes).map(Form).map_err(|e| ApiError::invalid("body", e))
     }
@@ -114,13 +108,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for FormWithEmpty<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large")
-            } else {
-                ApiError::invalid("body", e.body_text())
-            }
-        })?;
+        let bytes = body_bytes(req, state).await?;
         utf8_form(&bytes)?;
         let value = serde_html_form::from_bytes(&bytes).map_err(|e| ApiError::invalid("body", e))?;
         let pairs: Vec<(String, String)> =
@@ -173,4 +161,31 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
             Err(_) => Err(ApiError::not_found(parts.uri.path())),
         }
     }
+}
+
+/// The raw form body, for endpoints that decode it more than one way.
+pub struct RawForm(pub Bytes);
+
+impl RawForm {
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        serde_html_form::from_bytes(&self.0).map_err(|e| ApiError::invalid("body", e))
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for RawForm {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        body_bytes(req, state).await.map(RawForm)
+    }
+}
+
+async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large")
+        } else {
+            ApiError::invalid("body", e.body_text())
+        }
+    })
 }

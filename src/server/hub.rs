@@ -1,5 +1,5 @@
 //! Fan-out of live events to open `/v1/Stream` sockets. Each event is serialized
-//! once and the same `Arc<str>` is queued to every receiver; queues are bounded,
+//! once and the same bytes (a refcounted `Frame`) are queued to every receiver; queues are bounded,
 //! and a receiver whose queue is full is dropped (its socket closes, the client
 //! reconnects and fills the gap over REST), so a slow reader never grows memory.
 //!
@@ -7,13 +7,17 @@
 //! up to date by the writer's effects, in commit order) and who is typing.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::api::stream::{EventName, ServerEvent, TYPING_TIMEOUT_SECS};
+use crate::api::stream::{EventName, TYPING_TIMEOUT_SECS};
+
+/// One serialized event, shared by reference count between all its receivers
+/// (axum's WebSocket text type, so sending it copies nothing).
+pub type Frame = axum::extract::ws::Utf8Bytes;
 
 /// Frames queued per socket before it is considered too slow and closed.
 pub const QUEUE_FRAMES: usize = 1024;
@@ -31,10 +35,28 @@ pub enum Audience {
     Users(Vec<String>),
 }
 
+/// An event's `data`, built only if someone will receive it: most writes
+/// have no open stream to tell, and then nothing is serialized at all.
+pub enum Payload {
+    Value(Value),
+    /// JSON text already made (the REST answer itself).
+    Json(String),
+    Lazy(Box<dyn FnOnce() -> String + Send>),
+}
+
+impl Payload {
+    fn into_json(self) -> String {
+        match self {
+            Payload::Value(v) => v.to_string(),
+            Payload::Json(s) => s,
+            Payload::Lazy(f) => f(),
+        }
+    }
+}
+
 /// A change the hub applies after the transaction that caused it commits.
-#[derive(Debug, Clone)]
 pub enum Effect {
-    Send(Audience, ServerEvent),
+    Send(Audience, EventName, Option<String>, Payload),
     Join {
         conversation: String,
         identity: String,
@@ -53,14 +75,29 @@ pub enum Effect {
 
 impl Effect {
     pub fn send(audience: Audience, event: EventName, conversation_sid: Option<&str>, data: Value) -> Self {
-        Self::Send(audience, ServerEvent { event, conversation_sid: conversation_sid.map(str::to_owned), data })
+        Self::Send(audience, event, conversation_sid.map(str::to_owned), Payload::Value(data))
+    }
+
+    /// An event whose data is made by `data` only when it has receivers.
+    pub fn send_lazy(
+        audience: Audience,
+        event: EventName,
+        conversation_sid: &str,
+        data: impl FnOnce() -> String + Send + 'static,
+    ) -> Self {
+        Self::Send(audience, event, Some(conversation_sid.to_owned()), Payload::Lazy(Box::new(data)))
+    }
+
+    /// An event whose data is JSON text already made.
+    pub fn send_json(audience: Audience, event: EventName, conversation_sid: &str, data: String) -> Self {
+        Self::Send(audience, event, Some(conversation_sid.to_owned()), Payload::Json(data))
     }
 }
 
 struct Subscriber {
     /// None for an admin stream, which receives everything.
     identity: Option<String>,
-    tx: mpsc::Sender<Arc<str>>,
+    tx: mpsc::Sender<Frame>,
 }
 
 struct Typing {
@@ -87,7 +124,7 @@ pub struct Hub {
 /// A registered stream: its id (to unsubscribe) and the receiving end of its queue.
 pub struct Subscription {
     pub id: u64,
-    pub rx: mpsc::Receiver<Arc<str>>,
+    pub rx: mpsc::Receiver<Frame>,
 }
 
 impl Hub {
@@ -159,12 +196,21 @@ impl Hub {
             return;
         }
         inner.typing.insert(key, Typing { until, participant: participant.clone() });
-        let event = ServerEvent {
-            event: EventName::TypingStarted,
-            conversation_sid: Some(conversation.to_owned()),
-            data: participant,
-        };
-        inner.send(&Audience::ConversationExcept(conversation.to_owned(), identity.to_owned()), &event);
+        let audience = Audience::ConversationExcept(conversation.to_owned(), identity.to_owned());
+        inner.send(&audience, EventName::TypingStarted, Some(conversation), Payload::Value(participant));
+    }
+
+    /// Renews `identity`'s typing in `conversation` if it is already on
+    /// (returns false if it is not, and the caller must start it).
+    pub fn renew_typing(&self, conversation: &str, identity: &str) -> bool {
+        let mut inner = self.lock();
+        match inner.typing.get_mut(&(conversation.to_owned(), identity.to_owned())) {
+            Some(t) => {
+                t.until = Instant::now() + Duration::from_secs(TYPING_TIMEOUT_SECS);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Ends every typing whose timeout has passed. Called by a ticking task.
@@ -199,7 +245,9 @@ impl Inner {
 
     fn apply(&mut self, effect: Effect) {
         match effect {
-            Effect::Send(audience, event) => self.send(&audience, &event),
+            Effect::Send(audience, event, conversation_sid, data) => {
+                self.send(&audience, event, conversation_sid.as_deref(), data)
+            }
             Effect::Join { conversation, identity } => {
                 self.members.entry(conversation).or_default().insert(identity);
             }
@@ -219,17 +267,14 @@ impl Inner {
 
     fn end_typing(&mut self, conversation: &str, identity: &str) {
         if let Some(t) = self.typing.remove(&(conversation.to_owned(), identity.to_owned())) {
-            let event = ServerEvent {
-                event: EventName::TypingEnded,
-                conversation_sid: Some(conversation.to_owned()),
-                data: t.participant,
-            };
-            self.send(&Audience::ConversationExcept(conversation.to_owned(), identity.to_owned()), &event);
+            let audience = Audience::ConversationExcept(conversation.to_owned(), identity.to_owned());
+            self.send(&audience, EventName::TypingEnded, Some(conversation), Payload::Value(t.participant));
         }
     }
 
-    /// Serializes once, then queues the same bytes to every receiver.
-    fn send(&mut self, audience: &Audience, event: &ServerEvent) {
+    /// Serializes once (the api::stream::ServerEvent shape), then queues the
+    /// same bytes to every receiver.
+    fn send(&mut self, audience: &Audience, event: EventName, conversation_sid: Option<&str>, data: Payload) {
         let mut targets: Vec<u64> = self.admins.iter().copied().collect();
         let add_identity = |identity: &str, targets: &mut Vec<u64>| {
             if let Some(ids) = self.by_identity.get(identity) {
@@ -254,13 +299,13 @@ impl Inner {
         if targets.is_empty() {
             return;
         }
-        let frame: Arc<str> = match serde_json::to_string(event) {
-            Ok(s) => s.into(),
-            Err(e) => {
-                tracing::error!("cannot serialize an event: {e}");
-                return;
-            }
-        };
+        let frame: Frame = format!(
+            r#"{{"event":{},"conversation_sid":{},"data":{}}}"#,
+            serde_json::Value::from(event_name(event)),
+            serde_json::Value::from(conversation_sid),
+            data.into_json()
+        )
+        .into();
         let mut slow = Vec::new();
         for id in targets {
             if let Some(sub) = self.subs.get(&id)
@@ -273,5 +318,53 @@ impl Inner {
             tracing::warn!("stream {id} fell behind; closing it");
             self.remove(id);
         }
+    }
+}
+
+/// The wire name of an event (`messageAdded`, …), as serde writes it.
+fn event_name(event: EventName) -> String {
+    match serde_json::to_value(event) {
+        Ok(Value::String(s)) => s,
+        _ => format!("{event:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::stream::ServerEvent;
+
+    #[test]
+    fn frames_parse_as_server_events_and_reach_only_members() {
+        let hub = Hub::default();
+        hub.load_members([("CH1".to_owned(), "alice".to_owned())]);
+        let mut alice = hub.subscribe(Some("alice".into()));
+        let mut bob = hub.subscribe(Some("bob".into()));
+        let mut admin = hub.subscribe(None);
+        hub.apply(vec![Effect::send_json(
+            Audience::Conversation("CH1".into()),
+            EventName::MessageAdded,
+            "CH1",
+            r#"{"index":0}"#.into(),
+        )]);
+        let frame = alice.rx.try_recv().unwrap();
+        let event: ServerEvent = serde_json::from_str(&frame).unwrap();
+        assert_eq!(event.event, EventName::MessageAdded);
+        assert_eq!(event.conversation_sid.as_deref(), Some("CH1"));
+        assert_eq!(event.data["index"], 0);
+        let shared = admin.rx.try_recv().unwrap();
+        assert_eq!(frame.as_str().as_ptr(), shared.as_str().as_ptr(), "one serialization, shared");
+        assert!(bob.rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn lazy_payloads_are_never_built_without_receivers() {
+        let hub = Hub::default();
+        hub.apply(vec![Effect::send_lazy(
+            Audience::Conversation("CH1".into()),
+            EventName::ConversationUpdated,
+            "CH1",
+            || panic!("built for nobody"),
+        )]);
     }
 }

@@ -4,6 +4,14 @@
 //! one router per resource in `routes`; `extract` + `auth` say who calls and
 //! decode input into Twilio errors; `store` is SQLite behind one group-commit
 //! writer thread; `hub` fans events out to `stream` sockets.
+//!
+//! What is ours rather than Twilio's (Twilio clients ignore all of it):
+//! `GET /healthz`; `GET /v1/Stream`; conversation fields `created_by`,
+//! `messages_count`, `participants_count`, `last_message`; keyset page tokens
+//! (`PA<key>`/`PB<key>`, see `api::page::PageToken`); a message addressed by its
+//! index as well as its SID; an empty `LastReadMessageIndex=` clearing a read
+//! horizon; `Idempotency-Key` on message creation; and `"public": true` in a
+//! conversation's attributes letting any token-holder look at it and join it.
 
 mod app;
 mod auth;
@@ -16,6 +24,7 @@ mod render;
 mod routes;
 mod store;
 mod stream;
+mod timers;
 pub mod validate;
 
 use std::collections::HashSet;
@@ -91,13 +100,25 @@ impl AppState {
 }
 
 impl AppState {
+    /// URLs for events that no request caused (timers): the public URL, else the bound address.
+    pub(crate) fn default_urls(&self) -> render::Urls {
+        let base = self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.addr));
+        render::Urls {
+            prefix: format!("{}/v1", base.trim_end_matches('/')),
+            account_sid: self.credentials.account_sid.clone(),
+            service_sid: self.store.service_sid.clone(),
+            service_scoped: false,
+        }
+    }
+
     /// After a user is deleted, their next call as a token-holder makes a new one.
     pub(crate) fn forget_user(&self, identity: &str) {
         self.known_users.lock().unwrap_or_else(|p| p.into_inner()).remove(identity);
     }
 }
 
-/// A server running on the current tokio runtime.
+/// A server running on the current tokio runtime. Keep it alive while serving:
+/// dropping it stops the server as `shutdown` does, without waiting.
 pub struct RunningServer {
     pub addr: SocketAddr,
     shutdown: watch::Sender<bool>,
@@ -149,6 +170,7 @@ pub async fn start_with(config: ServerConfig, options: ServerOptions) -> anyhow:
     let (shutdown, mut stop) = watch::channel(false);
     stream::spawn_typing_ticker(hub.clone(), stop.clone());
     spawn_idempotency_sweeper(state.clone(), stop.clone());
+    timers::spawn_sweeper(state.clone(), stop.clone());
     let router = app::router(state.clone());
     let served = tokio::spawn(async move {
         let result = axum::serve(listener, router)

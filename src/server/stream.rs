@@ -9,6 +9,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
@@ -16,7 +17,7 @@ use tokio::sync::watch;
 
 use crate::api::stream::ClientFrame;
 use crate::server::auth::Caller;
-use crate::server::error::ApiResult;
+use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::Ctx;
 use crate::server::hub::Hub;
 use crate::server::render::{Urls, to_value};
@@ -28,8 +29,10 @@ const READ_BUFFER: usize = 4 * 1024;
 const WRITE_BUFFER: usize = 4 * 1024;
 /// Client frames are tiny; anything big is not ours.
 const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
+const PING_EVERY: Duration = Duration::from_secs(30);
 
-pub async fn upgrade(ctx: Ctx, ws: WebSocketUpgrade) -> ApiResult<Response> {
+pub async fn upgrade(ctx: Ctx, ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> ApiResult<Response> {
+    let ws = ws.map_err(|e| ApiError::invalid("Upgrade", format!("/v1/Stream is a WebSocket: {}", e.body_text())))?;
     Ok(ws
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
@@ -41,11 +44,19 @@ async fn serve(socket: WebSocket, ctx: Ctx) {
     let hub = ctx.state.hub.clone();
     let mut sub = hub.subscribe(ctx.caller.identity().map(str::to_owned));
     let (mut tx, mut rx) = socket.split();
+    // A ping now and then finds dead peers (and keeps proxies from idling us out).
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
     loop {
         tokio::select! {
+            _ = ping.tick() => {
+                if tx.send(Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+            }
             frame = sub.rx.recv() => match frame {
                 Some(text) => {
-                    if tx.send(Message::Text(text.as_ref().into())).await.is_err() {
+                    if tx.send(Message::Text(text)).await.is_err() {
                         break;
                     }
                 }
@@ -72,7 +83,9 @@ async fn on_client_frame(ctx: &Ctx, text: &str) {
         return;
     };
     let Caller::Person(identity) = &ctx.caller else { return };
-    if !ctx.state.hub.is_member(&conversation_sid, identity) {
+    let hub = &ctx.state.hub;
+    // Renewals (a typist sends these every keystroke or so) cost no store read.
+    if !hub.is_member(&conversation_sid, identity) || hub.renew_typing(&conversation_sid, identity) {
         return;
     }
     let urls: Urls = ctx.urls.clone();

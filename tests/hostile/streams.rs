@@ -107,10 +107,10 @@ async fn garbage_stream_frames_are_ignored_or_close_only_that_socket() {
     assert_eq!(resp.status(), 201);
     let still = tokio::time::timeout(WAIT, async {
         while let Some(Ok(m)) = ws.next().await {
-            if let Message::Text(t) = m {
-                if t.contains("still here?") {
-                    return true;
-                }
+            if let Message::Text(t) = m
+                && t.contains("still here?")
+            {
+                return true;
             }
         }
         false

@@ -15,8 +15,11 @@ async fn data_survives_a_graceful_restart() {
     t.say(&person("alice"), &c, "remember me").await;
     t.post(&person("alice"), "/v1/Users/alice/Conversations/keep", &[("LastReadMessageIndex", "0")]).await;
     let service = t.get(&As::Admin, "/v1/Services").await.1["services"][0]["sid"].clone();
+    // An open stream neither blocks the shutdown nor survives it.
+    let mut before = t.stream(Some("alice")).await;
 
     let t = t.restart().await;
+    assert!(before.next_within(WAIT).await.is_none(), "the old stream was closed");
     let (_, page) = t.get(&As::Admin, "/v1/Conversations/keep/Messages").await;
     assert_eq!(page["messages"][0]["body"], "remember me");
     assert_eq!(t.get(&As::Admin, "/v1/Users/alice/Conversations/keep").await.1["unread_messages_count"], 0);
@@ -157,4 +160,54 @@ async fn concurrent_senders_never_share_an_index() {
     let (_, conv) = t.get(&As::Admin, &format!("/v1/Conversations/{c}")).await;
     assert_eq!(conv["messages_count"], 200);
     assert_eq!(conv["last_message"]["index"], 199);
+}
+
+#[tokio::test]
+async fn the_token_command_mints_tokens_the_served_binary_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::spawn(dir.path(), free_port());
+    served.wait_ready().await;
+    assert!(dir.path().join("credentials.json").exists(), "serve keeps generated credentials in the data dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_convo-tui"))
+        .args(["token", "--identity", "cli-user", "--ttl", "600", "--data-dir"])
+        .arg(dir.path())
+        .env_remove("CONVO_API_KEY")
+        .env_remove("CONVO_API_SECRET")
+        .env_remove("CONVO_ACCOUNT_SID")
+        .env_remove("CONVO_AUTH_TOKEN")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let resp = reqwest::Client::new()
+        .get(format!("{}/v1/Users/cli-user", served.base))
+        .header("X-Twilio-Token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let user: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(user["identity"], "cli-user");
+    let bad = Command::new(env!("CARGO_BIN_EXE_convo-tui"))
+        .args(["token", "--identity", "x", "--ttl", "90000", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!bad.status.success(), "a ttl over 24 h is refused");
+}
+
+#[tokio::test]
+async fn dropping_the_running_server_stops_it() {
+    let mut t = TestServer::start().await;
+    assert_eq!(t.get(&As::Admin, "/v1/Conversations").await.0, 200);
+    drop(t.server.take());
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let fresh = reqwest::Client::new(); // no pooled connection from before
+        if fresh.get(format!("{}/healthz", t.base)).send().await.is_err() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still serving after the drop");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

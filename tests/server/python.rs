@@ -57,7 +57,7 @@ async fn twilio_python_creates_pages_updates_and_deletes() {
 }
 
 /// The implemented operations, in both the short and the service form.
-const IMPLEMENTED: &str = r"^/v1/(Services/\{ChatServiceSid\}/)?(Conversations|Conversations/\{Sid\}|Conversations/\{ConversationSid\}/(Messages|Participants)(/\{Sid\})?|Users|Users/\{Sid\}|Users/\{UserSid\}/Conversations(/\{ConversationSid\})?|ParticipantConversations)$";
+const IMPLEMENTED: &str = r"^/v1/(Services/\{ChatServiceSid\}/)?(Conversations|Conversations/\{Sid\}|Conversations/\{ConversationSid\}/(Messages|Participants)(/\{Sid\})?|Users|Users/\{Sid\}|Users/\{UserSid\}/Conversations(/\{ConversationSid\})?|ParticipantConversations|ConversationWithParticipants|Conversations/\{ConversationSid\}/Messages/\{MessageSid\}/Receipts(/\{Sid\})?)$";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_server_error_or_schema_violation() {

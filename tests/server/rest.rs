@@ -75,6 +75,7 @@ async fn conversation_errors_have_twilio_codes() {
     assert_error(&t.get(&As::Admin, "/v1/Conversations?PageToken=bogus").await, 400, 20001);
     assert_error(&t.get(&As::Admin, "/v1/Conversations/nope").await, 404, 20404);
     assert_error(&t.get(&As::Admin, "/v1/NoSuchThing").await, 404, 20404);
+    assert_error(&t.delete(&As::Admin, "/v1/Conversations").await, 405, 20004);
     assert_error(&t.get(&As::Nobody, "/v1/Conversations").await, 401, 20003);
     let bad = reqwest::Client::new()
         .get(format!("{}/v1/Conversations", t.base))
@@ -175,6 +176,9 @@ async fn messages_get_growing_indexes_and_gaps_stay_after_deletes() {
     assert_eq!(edited["body"], "deux");
     let (_, fetched) = t.get(&As::Admin, &format!("/v1/Conversations/{c}/Messages/{}", sid(&m2))).await;
     assert_eq!(fetched["body"], "deux");
+    let (_, by_index) = t.get(&As::Admin, &format!("/v1/Conversations/{c}/Messages/2")).await;
+    assert_eq!(by_index["sid"], m2["sid"], "a message can be fetched by its index too");
+    assert_error(&t.get(&As::Admin, &format!("/v1/Conversations/{c}/Messages/1")).await, 404, 20404);
     let (_, conv) = t.get(&As::Admin, &format!("/v1/Conversations/{c}")).await;
     assert_eq!(conv["messages_count"], 2);
     assert_eq!(conv["last_message"]["index"], 2);
@@ -318,6 +322,11 @@ async fn unread_count_is_null_until_the_horizon_is_set_then_follows_it() {
     // The participant resource moves the same horizon.
     t.post(&As::Admin, &format!("/v1/Conversations/{c}/Participants/alice"), &[("LastReadMessageIndex", "2")]).await;
     assert_eq!(t.get(&As::Admin, path).await.1["unread_messages_count"], 3);
+    // Deleting a message after the horizon lowers the count; one before it does not.
+    t.delete(&As::Admin, &format!("/v1/Conversations/{c}/Messages/4")).await;
+    assert_eq!(t.get(&As::Admin, path).await.1["unread_messages_count"], 2);
+    t.delete(&As::Admin, &format!("/v1/Conversations/{c}/Messages/0")).await;
+    assert_eq!(t.get(&As::Admin, path).await.1["unread_messages_count"], 2);
     // An empty value clears it (set_all_messages_unread).
     let (_, uc) = t.post(&person("alice"), path, &[("LastReadMessageIndex", "")]).await;
     assert!(uc["unread_messages_count"].is_null(), "{uc}");
@@ -396,4 +405,96 @@ async fn idempotency_key_returns_the_first_message_not_a_second() {
     assert_ne!(admin.1["sid"], first.1["sid"]);
     let (_, list) = t.get(&As::Admin, &path).await;
     assert_eq!(list["messages"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn receipts_list_is_empty_and_unique_name_can_be_cleared() {
+    let t = TestServer::start().await;
+    let c = sid(&t.conversation(&[("UniqueName", "temp")]).await);
+    let m = t.say(&As::Admin, &c, "hi").await;
+    let (status, page) = t.get(&As::Admin, &format!("/v1/Conversations/{c}/Messages/{}/Receipts", sid(&m))).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["meta"]["key"], "delivery_receipts");
+    assert_eq!(page["delivery_receipts"], serde_json::json!([]));
+    let receipt = format!("/v1/Conversations/{c}/Messages/{}/Receipts/DY0123456789abcdef0123456789abcdef", sid(&m));
+    assert_error(&t.get(&As::Admin, &receipt).await, 404, 20404);
+    let (status, cleared) = t.post(&As::Admin, "/v1/Conversations/temp", &[("UniqueName", "")]).await;
+    assert_eq!(status, 200);
+    assert!(cleared["unique_name"].is_null(), "{cleared}");
+    assert_error(&t.get(&As::Admin, "/v1/Conversations/temp").await, 404, 20404);
+}
+
+#[tokio::test]
+async fn conversation_with_participants_creates_both_at_once() {
+    let t = TestServer::start().await;
+    let (status, c) = t
+        .post(
+            &As::Admin,
+            "/v1/ConversationWithParticipants",
+            &[
+                ("FriendlyName", "trio"),
+                ("Participant", r#"{"identity": "ann"}"#),
+                ("Participant", r#"{"identity": "ben", "attributes": "{\"x\":1}"}"#),
+                (
+                    "Participant",
+                    r#"{"messaging_binding": {"address": "+15550009999", "proxy_address": "+15550001111"}}"#,
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(status, 201, "{c}");
+    assert_eq!(c["friendly_name"], "trio");
+    assert_eq!(c["participants_count"], 3);
+    let (_, ben) = t.get(&As::Admin, &format!("/v1/Conversations/{}/Participants/ben", sid(&c))).await;
+    assert_eq!(ben["attributes"], r#"{"x":1}"#);
+    let many: Vec<String> = (0..11).map(|i| format!(r#"{{"identity": "p{i}"}}"#)).collect();
+    let form: Vec<(&str, &str)> = many.iter().map(|p| ("Participant", p.as_str())).collect();
+    assert_error(&t.post(&As::Admin, "/v1/ConversationWithParticipants", &form).await, 400, 50426);
+    assert_error(&t.post(&As::Admin, "/v1/ConversationWithParticipants", &[("Participant", "nope")]).await, 400, 20001);
+    // A refused participant leaves no conversation behind.
+    let dup =
+        [("UniqueName", "once"), ("Participant", r#"{"identity": "x"}"#), ("Participant", r#"{"identity": "x"}"#)];
+    assert_error(&t.post(&As::Admin, "/v1/ConversationWithParticipants", &dup).await, 409, 50433);
+    assert_error(&t.get(&As::Admin, "/v1/Conversations/once").await, 404, 20404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn participant_limits_are_50_non_chat_and_1000_in_all() {
+    let t = std::sync::Arc::new(TestServer::start().await);
+    let c = sid(&t.conversation(&[]).await);
+    let path = format!("/v1/Conversations/{c}/Participants");
+    for i in 0..50 {
+        let (status, body) =
+            t.post(&As::Admin, &path, &[("MessagingBinding.Address", &format!("+1555000{i:04}"))]).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    assert_error(&t.post(&As::Admin, &path, &[("MessagingBinding.Address", "+15559999999")]).await, 400, 50417);
+    let mut tasks = Vec::new();
+    for task in 0..10 {
+        let (t, path) = (t.clone(), path.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0..95 {
+                let (status, body) = t.post(&As::Admin, &path, &[("Identity", &format!("u{task}-{i}"))]).await;
+                assert_eq!(status, 201, "{body}");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_error(&t.post(&As::Admin, &path, &[("Identity", "one-too-many")]).await, 400, 50417);
+    let (_, conv) = t.get(&As::Admin, &format!("/v1/Conversations/{c}")).await;
+    assert_eq!(conv["participants_count"], 1000);
+}
+
+#[tokio::test]
+async fn limits_accept_values_exactly_at_the_limit() {
+    let t = TestServer::start().await;
+    let name = "n".repeat(256);
+    let attrs = format!(r#"{{"x":"{}"}}"#, "a".repeat(16 * 1024 - 8));
+    let c = t.conversation(&[("FriendlyName", &name), ("Attributes", &attrs)]).await;
+    let body = "é".repeat(16 * 1024);
+    assert_eq!(body.len(), 32 * 1024);
+    let m = t.say(&As::Admin, &sid(&c), &body).await;
+    assert_eq!(m["body"].as_str().unwrap().len(), 32 * 1024);
 }

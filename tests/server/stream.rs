@@ -86,7 +86,7 @@ async fn typing_starts_for_others_and_ends_after_the_timeout() {
     bob.expect_none("typingStarted", Duration::from_millis(500)).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_ends_its_authors_typing_at_once() {
     let t = TestServer::start().await;
     let c = sid(&t.conversation(&[]).await);
@@ -94,12 +94,23 @@ async fn a_message_ends_its_authors_typing_at_once() {
     t.add(&c, "bob").await;
     let mut alice = t.stream(Some("alice")).await;
     let mut bob = t.stream(Some("bob")).await;
-    alice.typing(&c).await;
+    // alice keeps typing (renewing well inside the 5 s timeout), so the timeout
+    // never ends her typing: only her message can.
+    let conversation = c.clone();
+    let typist = tokio::spawn(async move {
+        loop {
+            alice.typing(&conversation).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    });
     bob.expect("typingStarted").await;
-    let began = std::time::Instant::now();
-    t.say(&person("alice"), &c, "done typing").await;
-    bob.expect("typingEnded").await;
-    assert!(began.elapsed() < Duration::from_secs(4), "typingEnded waited for the timeout");
+    let sent = t.say(&person("alice"), &c, "done typing").await;
+    let ended = bob.expect("typingEnded").await;
+    assert_eq!(ended["data"]["identity"], "alice");
+    let next = bob.next_within(WAIT).await.expect("an event after typingEnded");
+    assert_eq!(next["event"], "messageAdded", "typing ended with the message, before it was announced");
+    assert_eq!(next["data"]["sid"], sent["sid"]);
+    typist.abort();
 }
 
 #[tokio::test]
@@ -119,4 +130,43 @@ async fn stream_refuses_missing_and_forged_credentials() {
         tokio_tungstenite::tungstenite::Error::Http(resp) => assert_eq!(resp.status(), 401),
         other => panic!("unexpected {other}"),
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_that_never_reads_is_closed_instead_of_buffering_without_bound() {
+    let t = std::sync::Arc::new(TestServer::start().await);
+    let c = sid(&t.conversation(&[]).await);
+    let mut idle = t.stream(None).await;
+    // Each message makes two frames; the hub queues 1,024 per socket, and the
+    // kernel's socket buffers hold a few thousand more before the server's writes stall.
+    let per_task = 1000;
+    let mut tasks = Vec::new();
+    for task in 0..8 {
+        let (t, c) = (t.clone(), c.clone());
+        tasks.push(tokio::spawn(async move {
+            let body = format!("{task}:{}", "x".repeat(900));
+            for _ in 0..per_task {
+                t.say(&As::Admin, &c, &body).await;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let sent_frames = 2 * 8 * per_task;
+    let mut received = 0;
+    while idle.next_within(WAIT).await.is_some() {
+        received += 1;
+    }
+    assert!(received < sent_frames, "the slow stream was closed early: got {received} of {sent_frames} frames");
+    // The server is fine and a new stream works.
+    let mut fresh = t.stream(None).await;
+    t.say(&As::Admin, &c, "still here").await;
+    fresh.expect("messageAdded").await;
+}
+
+#[tokio::test]
+async fn a_plain_get_of_the_stream_gets_a_twilio_error() {
+    let t = TestServer::start().await;
+    assert_error(&t.get(&As::Admin, "/v1/Stream").await, 400, 20001);
 }

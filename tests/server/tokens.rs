@@ -53,3 +53,23 @@ async fn forged_expired_and_malformed_tokens_are_refused() {
         .unwrap();
     assert_eq!(wrong.status(), 401);
 }
+
+#[tokio::test]
+async fn tokens_without_twilio_header_or_not_yet_valid_are_refused() {
+    let t = TestServer::start().await;
+    let now = now_unix();
+    // A well-signed JWT without Twilio's `cty: twilio-fpa;v=1` header.
+    let claims = serde_json::json!({
+        "jti": "x", "iss": t.creds.api_key_sid, "sub": t.creds.account_sid,
+        "nbf": now, "exp": now + 600, "grants": {"identity": "alice"},
+    });
+    let plain = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(t.creds.api_key_secret.as_bytes()),
+    )
+    .unwrap();
+    assert_error(&t.get(&As::Token(plain), "/v1/Conversations").await, 401, 20102);
+    let early = t.token_with("alice", now + 3600, 600);
+    assert_error(&t.get(&As::Token(early), "/v1/Conversations").await, 401, 20105);
+}

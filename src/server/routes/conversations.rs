@@ -1,18 +1,20 @@
 //! `/Conversations` and `/Conversations/{Sid}`: create, list (State and date
-//! filters), fetch, update, delete. A person who creates a conversation is its
-//! creator and first participant; only the creator (or the account) may
-//! change or delete it.
+//! filters), fetch, update, delete; and `/ConversationWithParticipants`. A
+//! person who creates a conversation is its creator and first participant;
+//! only the creator (or the account) may change or delete it. Timers count
+//! from when they are set (not from the last activity) and fire in `timers`.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 
+use super::participants::NewParticipant;
 use super::{conversation, created, no_content, ok, require_moderator, standing};
 use crate::api::error::ErrorCode;
-use crate::api::params::{ConversationParams, ListQuery};
+use crate::api::params::{ConversationParams, ListQuery, ParticipantParams};
 use crate::api::resources::ConversationState;
 use crate::api::sid::{new_sid, prefix};
 use crate::api::stream::EventName;
@@ -20,18 +22,19 @@ use crate::api::time::now_unix;
 use crate::server::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::extract::{Ctx, Form, FormWithEmpty, Path, Query};
+use crate::server::extract::{Ctx, Form, FormWithEmpty, Path, Query, RawForm};
 use crate::server::hub::{Audience, Effect};
 use crate::server::paging::{self, PageRequest};
 use crate::server::render::to_value;
+use crate::server::store::conversations;
 use crate::server::store::rows::{ConversationRow, ParticipantRow};
-use crate::server::store::{conversations, participants, users};
 use crate::server::validate;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/Conversations", get(list).post(create))
         .route("/Conversations/{conversation}", get(fetch).post(update).delete(remove))
+        .route("/ConversationWithParticipants", post(create_with_participants))
 }
 
 #[derive(Deserialize)]
@@ -108,6 +111,59 @@ fn unique_name_free(conn: &rusqlite::Connection, c: &ConversationRow) -> ApiResu
 }
 
 async fn create(ctx: Ctx, Form(p): Form<ConversationParams>) -> ApiResult<Response> {
+    create_with(ctx, p, Vec::new()).await
+}
+
+/// `Participant` of `POST /ConversationWithParticipants`: repeated JSON objects.
+#[derive(Deserialize)]
+struct WithParticipants {
+    #[serde(rename = "Participant", default)]
+    participant: Vec<String>,
+}
+
+/// At most this many participants in one ConversationWithParticipants call.
+const MAX_INITIAL_PARTICIPANTS: usize = 10;
+
+/// One `Participant` JSON (`{"identity": …}` or `{"messaging_binding": {"address": …}}`) as form params.
+fn participant_params(json: &str) -> ApiResult<ParticipantParams> {
+    let v: serde_json::Value =
+        serde_json::from_str(json).map_err(|_| ApiError::invalid("Participant", "must be a JSON object"))?;
+    let text = |v: &serde_json::Value, key: &str| v.get(key).and_then(serde_json::Value::as_str).map(str::to_owned);
+    let binding = v.get("messaging_binding").cloned().unwrap_or_default();
+    if !v.is_object() {
+        return Err(ApiError::invalid("Participant", "must be a JSON object"));
+    }
+    Ok(ParticipantParams {
+        identity: text(&v, "identity"),
+        messaging_binding_address: text(&binding, "address"),
+        messaging_binding_proxy_address: text(&binding, "proxy_address"),
+        messaging_binding_projected_address: text(&binding, "projected_address"),
+        attributes: text(&v, "attributes"),
+        role_sid: text(&v, "role_sid"),
+        ..Default::default()
+    })
+}
+
+async fn create_with_participants(ctx: Ctx, form: RawForm) -> ApiResult<Response> {
+    let p: ConversationParams = form.decode()?;
+    let extra: WithParticipants = form.decode()?;
+    if extra.participant.len() > MAX_INITIAL_PARTICIPANTS {
+        return Err(ApiError::new(
+            ErrorCode::TooManyInitialParticipants,
+            format!("At most {MAX_INITIAL_PARTICIPANTS} participants may be added with a new conversation"),
+        ));
+    }
+    let participants = extra
+        .participant
+        .iter()
+        .map(|j| participant_params(j).and_then(|p| NewParticipant::from_params(&p)))
+        .collect::<ApiResult<Vec<_>>>()?;
+    create_with(ctx, p, participants).await
+}
+
+/// Creates a conversation and adds `initial` participants, in one transaction.
+/// A person creating it becomes its creator and first participant.
+async fn create_with(ctx: Ctx, p: ConversationParams, initial: Vec<NewParticipant>) -> ApiResult<Response> {
     let now = now_unix();
     let mut c = ConversationRow {
         id: 0,
@@ -140,39 +196,30 @@ async fn create(ctx: Ctx, Form(p): Form<ConversationParams>) -> ApiResult<Respon
         .write(move |conn| {
             unique_name_free(conn, &c)?;
             conversations::insert(conn, &c)?;
-            let mut effects = Vec::new();
-            if let Caller::Person(identity) = &caller {
-                // The creator joins at once, as the Twilio SDK's createConversation does.
-                let me = new_participant(&c.sid, Some(identity.clone()), None, now);
-                participants::insert(conn, &me, None, None)?;
-                users::ensure(conn, identity, now)?;
-                let row = conversation(conn, &c.sid)?;
-                effects.push(Effect::Join { conversation: c.sid.clone(), identity: identity.clone() });
-                let json = to_value(&urls.conversation_json(&row));
-                effects.push(Effect::send(
-                    Audience::User(identity.clone()),
-                    EventName::ConversationAdded,
-                    Some(&c.sid),
-                    json,
-                ));
-                let pj = to_value(&urls.participant_json(&me));
-                effects.push(Effect::send(
-                    Audience::Conversation(c.sid.clone()),
-                    EventName::ParticipantJoined,
-                    Some(&c.sid),
-                    pj,
-                ));
-                return Ok((urls.conversation_json(&row), effects));
-            }
-            let row = conversation(conn, &c.sid)?;
-            let json = urls.conversation_json(&row);
-            effects.push(Effect::send(
+            // Admin streams learn of the conversation first; each participant
+            // below then gets its own conversationAdded.
+            let mut effects = vec![Effect::send(
                 Audience::Conversation(c.sid.clone()),
                 EventName::ConversationAdded,
                 Some(&c.sid),
-                to_value(&json),
-            ));
-            Ok((json, effects))
+                to_value(&urls.conversation_json(&c)),
+            )];
+            if let Caller::Person(identity) = &caller {
+                // The creator joins at once, as the Twilio SDK's createConversation does.
+                let me = NewParticipant::from_params(&ParticipantParams {
+                    identity: Some(identity.clone()),
+                    ..Default::default()
+                })?;
+                effects.extend(me.add(conn, &urls, &c, now)?.1);
+            }
+            for new in initial {
+                if new.identity().is_some() && new.identity() == caller.identity() {
+                    continue;
+                }
+                effects.extend(new.add(conn, &urls, &c, now)?.1);
+            }
+            let row = conversation(conn, &c.sid)?;
+            Ok((urls.conversation_json(&row), effects))
         })
         .await?;
     Ok(created(&body))

@@ -56,13 +56,15 @@ fn body(p: &MessageParams) -> ApiResult<Option<String>> {
     }
 }
 
-/// The conversation after a message change, for `conversationUpdated`.
-fn conversation_updated(urls: &Urls, c: &ConversationRow) -> Effect {
-    Effect::send(
+/// The conversation after a message change, for `conversationUpdated`
+/// (rendered only if some stream will receive it).
+fn conversation_updated(urls: &Urls, c: ConversationRow) -> Effect {
+    let urls = urls.clone();
+    Effect::send_lazy(
         Audience::Conversation(c.sid.clone()),
         EventName::ConversationUpdated,
-        Some(&c.sid),
-        to_value(&urls.conversation_json(c)),
+        &c.sid.clone(),
+        move || serde_json::to_string(&urls.conversation_json(&c)).unwrap_or_default(),
     )
 }
 
@@ -155,13 +157,13 @@ async fn create(
             if let Some(author) = &m.author {
                 effects.push(Effect::MessageBy { conversation: c.sid.clone(), identity: author.clone() });
             }
-            effects.push(Effect::send(
+            effects.push(Effect::send_json(
                 Audience::Conversation(c.sid.clone()),
                 EventName::MessageAdded,
-                Some(&c.sid),
-                to_value(&message),
+                &c.sid,
+                text.clone(),
             ));
-            effects.push(conversation_updated(&urls, &c));
+            effects.push(conversation_updated(&urls, c));
             Ok((text, effects))
         })
         .await?;
@@ -293,7 +295,7 @@ async fn remove(ctx: Ctx, Path(path): Path<MessagePath>) -> ApiResult<Response> 
                     Some(&c.sid),
                     to_value(&urls.message_json(&m)),
                 ),
-                conversation_updated(&urls, &after),
+                conversation_updated(&urls, after),
             ];
             Ok(((), effects))
         })

@@ -6,6 +6,7 @@ pub mod conversations;
 pub mod messages;
 pub mod participant_conversations;
 pub mod participants;
+pub mod receipts;
 pub mod services;
 pub mod user_conversations;
 pub mod users;

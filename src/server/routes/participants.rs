@@ -47,54 +47,151 @@ pub struct ParticipantPath {
     participant: String,
 }
 
-async fn create(ctx: Ctx, Path(path): Path<ConversationPath>, Form(p): Form<ParticipantParams>) -> ApiResult<Response> {
-    let has_binding = p.messaging_binding_address.is_some()
-        || p.messaging_binding_proxy_address.is_some()
-        || p.messaging_binding_projected_address.is_some();
-    if p.identity.is_some() && p.messaging_binding_address.is_some() {
-        return Err(ApiError::new(
-            ErrorCode::IdentityAndBinding,
-            "A participant has either an Identity or a MessagingBinding, not both",
-        ));
-    }
-    let identity = p.identity.as_deref().map(validate::identity).transpose()?;
-    let binding = if identity.is_none() {
-        let Some(address) = &p.messaging_binding_address else {
-            return Err(if has_binding && p.messaging_binding_projected_address.is_some() {
-                ApiError::invalid("MessagingBinding.Address", "group participants are not supported")
-            } else {
-                ApiError::missing("Identity")
-            });
-        };
-        validate::name("MessagingBinding.Address", address)?;
-        let proxy = p
-            .messaging_binding_proxy_address
-            .as_deref()
-            .map(|a| validate::name("MessagingBinding.ProxyAddress", a))
-            .transpose()?;
-        let kind = if address.starts_with("whatsapp:") { "whatsapp" } else { "sms" };
-        Some((address.clone(), proxy))
-            .map(|(a, proxy)| (json!({"type": kind, "address": a, "proxy_address": proxy}).to_string(), a, proxy))
-    } else {
-        if let Some(pa) = &p.messaging_binding_projected_address {
-            validate::name("MessagingBinding.ProjectedAddress", pa)?;
+/// A validated participant to add: a chat identity or a messaging binding.
+pub struct NewParticipant {
+    identity: Option<String>,
+    /// (binding JSON, address, proxy address) of an SMS-style participant.
+    binding: Option<(String, String, Option<String>)>,
+    attributes: Option<String>,
+    role_sid: Option<String>,
+    date_created: Option<i64>,
+    date_updated: Option<i64>,
+}
+
+impl NewParticipant {
+    /// Checks the form's fields (names, sizes, SID shapes, Identity xor binding).
+    pub fn from_params(p: &ParticipantParams) -> ApiResult<Self> {
+        if p.identity.is_some() && p.messaging_binding_address.is_some() {
+            return Err(ApiError::new(
+                ErrorCode::IdentityAndBinding,
+                "A participant has either an Identity or a MessagingBinding, not both",
+            ));
         }
-        None
-    };
-    let attributes = p
-        .attributes
-        .as_deref()
-        .map(|a| validate::attributes("Attributes", a, validate::PARTICIPANT_ATTRIBUTES_BYTES))
-        .transpose()?;
-    let now = now_unix();
-    let date_created = p.date_created.as_deref().map(|d| validate::date("DateCreated", d)).transpose()?;
-    let date_updated = p.date_updated.as_deref().map(|d| validate::date("DateUpdated", d)).transpose()?;
-    let role_sid = p.role_sid.clone();
-    if let Some(r) = &role_sid
-        && !crate::api::sid::is_sid("RL", r)
-    {
-        return Err(ApiError::invalid("RoleSid", "must be an RL SID"));
+        let identity = p.identity.as_deref().map(validate::identity).transpose()?;
+        let binding = match (&identity, &p.messaging_binding_address) {
+            (Some(_), _) => {
+                if let Some(pa) = &p.messaging_binding_projected_address {
+                    validate::name("MessagingBinding.ProjectedAddress", pa)?;
+                }
+                None
+            }
+            (None, None) if p.messaging_binding_projected_address.is_some() => {
+                return Err(ApiError::invalid("MessagingBinding.Address", "group participants are not supported"));
+            }
+            (None, None) => return Err(ApiError::missing("Identity")),
+            (None, Some(address)) => {
+                validate::name("MessagingBinding.Address", address)?;
+                let proxy = p
+                    .messaging_binding_proxy_address
+                    .as_deref()
+                    .map(|a| validate::name("MessagingBinding.ProxyAddress", a))
+                    .transpose()?;
+                let kind = if address.starts_with("whatsapp:") { "whatsapp" } else { "sms" };
+                let json = json!({"type": kind, "address": address, "proxy_address": proxy}).to_string();
+                Some((json, address.clone(), proxy))
+            }
+        };
+        let attributes = p
+            .attributes
+            .as_deref()
+            .map(|a| validate::attributes("Attributes", a, validate::PARTICIPANT_ATTRIBUTES_BYTES))
+            .transpose()?;
+        if let Some(r) = &p.role_sid
+            && !crate::api::sid::is_sid("RL", r)
+        {
+            return Err(ApiError::invalid("RoleSid", "must be an RL SID"));
+        }
+        Ok(Self {
+            identity,
+            binding,
+            attributes,
+            role_sid: p.role_sid.clone(),
+            date_created: p.date_created.as_deref().map(|d| validate::date("DateCreated", d)).transpose()?,
+            date_updated: p.date_updated.as_deref().map(|d| validate::date("DateUpdated", d)).transpose()?,
+        })
     }
+
+    pub fn identity(&self) -> Option<&str> {
+        self.identity.as_deref()
+    }
+
+    /// Inserts the participant into `c` after the limit and duplicate checks.
+    /// Effects: membership, `conversationAdded` to the new user, `participantJoined`.
+    pub fn add(
+        self,
+        conn: &Connection,
+        urls: &Urls,
+        c: &ConversationRow,
+        now: i64,
+    ) -> ApiResult<(ParticipantRow, Vec<Effect>)> {
+        let (total, non_chat) = participants::counts(conn, &c.sid)?;
+        if total >= validate::MAX_PARTICIPANTS {
+            return Err(ApiError::new(
+                ErrorCode::TooManyParticipants,
+                "The conversation has the maximum of 1000 participants",
+            ));
+        }
+        let (binding_json, address, proxy) = match self.binding {
+            Some((json, address, proxy)) => {
+                if non_chat >= validate::MAX_NON_CHAT_PARTICIPANTS {
+                    return Err(ApiError::new(
+                        ErrorCode::TooManyParticipants,
+                        "The conversation has the maximum of 50 non-chat participants",
+                    ));
+                }
+                if participants::by_address(conn, &c.sid, &address, proxy.as_deref())? {
+                    return Err(ApiError::new(
+                        ErrorCode::BindingExists,
+                        "A participant with this messaging binding already exists",
+                    ));
+                }
+                (Some(json), Some(address), proxy)
+            }
+            None => (None, None, None),
+        };
+        if let Some(i) = &self.identity
+            && participants::get(conn, &c.sid, i)?.is_some()
+        {
+            return Err(ApiError::new(ErrorCode::ParticipantExists, format!("Participant {i} already exists")));
+        }
+        let mut row = new_participant(&c.sid, self.identity.clone(), binding_json, now);
+        if let Some(a) = self.attributes {
+            row.attributes = a;
+        }
+        row.role_sid = self.role_sid;
+        if let Some(d) = self.date_created {
+            row.date_created = d;
+            row.date_updated = d;
+        }
+        if let Some(d) = self.date_updated {
+            row.date_updated = d;
+        }
+        participants::insert(conn, &row, address.as_deref(), proxy.as_deref())?;
+        row.id = conn.last_insert_rowid();
+        let mut effects = Vec::new();
+        if let Some(i) = &self.identity {
+            users::ensure(conn, i, now)?;
+            let after = conversation(conn, &c.sid)?;
+            effects.push(Effect::Join { conversation: c.sid.clone(), identity: i.clone() });
+            effects.push(Effect::send(
+                Audience::User(i.clone()),
+                EventName::ConversationAdded,
+                Some(&c.sid),
+                to_value(&urls.conversation_json(&after)),
+            ));
+        }
+        effects.push(Effect::send(
+            Audience::Conversation(c.sid.clone()),
+            EventName::ParticipantJoined,
+            Some(&c.sid),
+            to_value(&urls.participant_json(&row)),
+        ));
+        Ok((row, effects))
+    }
+}
+
+async fn create(ctx: Ctx, Path(path): Path<ConversationPath>, Form(p): Form<ParticipantParams>) -> ApiResult<Response> {
+    let new = NewParticipant::from_params(&p)?;
     let urls = ctx.urls.clone();
     let caller = ctx.caller.clone();
     let body = ctx
@@ -103,82 +200,21 @@ async fn create(ctx: Ctx, Path(path): Path<ConversationPath>, Form(p): Form<Part
         .write(move |conn| {
             let c = conversation(conn, &path.conversation)?;
             if let Caller::Person(me) = &caller {
-                let joining_self = identity.as_deref() == Some(me.as_str());
+                let joining_self = new.identity() == Some(me.as_str());
                 let member = participants::get(conn, &c.sid, me)?.is_some();
                 if !(member || (joining_self && c.is_public())) {
                     return Err(ApiError::not_participant());
                 }
             }
-            let (total, non_chat) = participants::counts(conn, &c.sid)?;
-            if total >= validate::MAX_PARTICIPANTS {
-                return Err(ApiError::new(
-                    ErrorCode::TooManyParticipants,
-                    "The conversation has the maximum of 1000 participants",
-                ));
-            }
-            let (binding_json, address, proxy) = match &binding {
-                Some((json, a, proxy)) => {
-                    if non_chat >= validate::MAX_NON_CHAT_PARTICIPANTS {
-                        return Err(ApiError::new(
-                            ErrorCode::TooManyParticipants,
-                            "The conversation has the maximum of 50 non-chat participants",
-                        ));
-                    }
-                    if participants::by_address(conn, &c.sid, a, proxy.as_deref())? {
-                        return Err(ApiError::new(
-                            ErrorCode::BindingExists,
-                            "A participant with this messaging binding already exists",
-                        ));
-                    }
-                    (Some(json.clone()), Some(a.clone()), proxy.clone())
-                }
-                None => (None, None, None),
-            };
-            if let Some(i) = &identity
-                && participants::get(conn, &c.sid, i)?.is_some()
-            {
-                return Err(ApiError::new(ErrorCode::ParticipantExists, format!("Participant {i} already exists")));
-            }
-            let mut row = new_participant(&c.sid, identity.clone(), binding_json, now);
-            if let Some(a) = attributes {
-                row.attributes = a;
-            }
-            row.role_sid = role_sid;
-            if let Some(d) = date_created {
-                row.date_created = d;
-                row.date_updated = d;
-            }
-            if let Some(d) = date_updated {
-                row.date_updated = d;
-            }
-            participants::insert(conn, &row, address.as_deref(), proxy.as_deref())?;
-            row.id = conn.last_insert_rowid();
-            let json = urls.participant_json(&row);
+            let (row, mut effects) = new.add(conn, &urls, &c, now_unix())?;
             let after = conversation(conn, &c.sid)?;
-            let mut effects = Vec::new();
-            if let Some(i) = &identity {
-                users::ensure(conn, i, now)?;
-                effects.push(Effect::Join { conversation: c.sid.clone(), identity: i.clone() });
-                effects.push(Effect::send(
-                    Audience::User(i.clone()),
-                    EventName::ConversationAdded,
-                    Some(&c.sid),
-                    to_value(&urls.conversation_json(&after)),
-                ));
-            }
-            effects.push(Effect::send(
-                Audience::Conversation(c.sid.clone()),
-                EventName::ParticipantJoined,
-                Some(&c.sid),
-                to_value(&json),
-            ));
             effects.push(Effect::send(
                 Audience::Conversation(c.sid.clone()),
                 EventName::ConversationUpdated,
                 Some(&c.sid),
                 to_value(&urls.conversation_json(&after)),
             ));
-            Ok((json, effects))
+            Ok((urls.participant_json(&row), effects))
         })
         .await?;
     Ok(created(&body))
@@ -300,7 +336,8 @@ async fn update(
             if let Some(i) = read_index {
                 row.last_read_index = i;
                 if read_ts.is_none() {
-                    row.last_read_ts = Some(now_unix());
+                    // Moving the horizon stamps it; clearing it clears the stamp too.
+                    row.last_read_ts = i.map(|_| now_unix());
                 }
             }
             if let Some(t) = read_ts {

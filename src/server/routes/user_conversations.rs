@@ -136,7 +136,8 @@ async fn update(
             if let Some(i) = read_index {
                 row.last_read_index = i;
                 if read_ts.is_none() {
-                    row.last_read_ts = Some(now_unix());
+                    // Moving the horizon stamps it; clearing it clears the stamp too.
+                    row.last_read_ts = i.map(|_| now_unix());
                 }
             }
             if let Some(t) = read_ts {

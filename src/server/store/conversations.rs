@@ -67,6 +67,7 @@ pub fn update(conn: &Connection, c: &ConversationRow) -> rusqlite::Result<()> {
 /// Deletes the conversation with its messages and participants.
 pub fn delete(conn: &Connection, sid: &str) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM messages WHERE conversation_sid = ?1")?.execute([sid])?;
+    conn.prepare_cached("DELETE FROM deleted_messages WHERE conversation_sid = ?1")?.execute([sid])?;
     conn.prepare_cached("DELETE FROM participants WHERE conversation_sid = ?1")?.execute([sid])?;
     conn.prepare_cached("DELETE FROM conversations WHERE sid = ?1")?.execute([sid])?;
     Ok(())

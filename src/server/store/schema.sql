@@ -48,6 +48,15 @@ CREATE TABLE IF NOT EXISTS messages (
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS messages_sid ON messages(sid);
 
+-- Indexes of deleted messages. Deletes are rare, so "messages after the read
+-- horizon h" = (indexes handed out after h) - (deleted indexes after h) is two
+-- small look-ups, however long the conversation.
+CREATE TABLE IF NOT EXISTS deleted_messages (
+    conversation_sid TEXT NOT NULL,
+    idx              INTEGER NOT NULL,
+    PRIMARY KEY (conversation_sid, idx)
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS participants (
     id                 INTEGER PRIMARY KEY,
     sid                TEXT NOT NULL UNIQUE,
