@@ -85,7 +85,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let bytes = body_bytes(req, state).await?;
-        utf8_form(&bytes)?;
         serde_html_form::from_bytes(&bytes).map(Form).map_err(|e| ApiError::invalid("body", e))
     }
 }
@@ -109,7 +108,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for FormWithEmpty<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let bytes = body_bytes(req, state).await?;
-        utf8_form(&bytes)?;
         let value = serde_html_form::from_bytes(&bytes).map_err(|e| ApiError::invalid("body", e))?;
         let pairs: Vec<(String, String)> =
             serde_html_form::from_bytes(&bytes).map_err(|e| ApiError::invalid("body", e))?;
@@ -180,12 +178,15 @@ impl<S: Send + Sync> FromRequest<S> for RawForm {
     }
 }
 
+/// The body, within the size limit and UTF-8 in every field (see `utf8_form`).
 async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
-    Bytes::from_request(req, state).await.map_err(|e| {
+    let bytes = Bytes::from_request(req, state).await.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large")
         } else {
             ApiError::invalid("body", e.body_text())
         }
-    })
+    })?;
+    utf8_form(&bytes)?;
+    Ok(bytes)
 }
