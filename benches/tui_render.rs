@@ -39,13 +39,14 @@ fn serve_pages(app: &mut App) {
     }
 }
 
-/// 1,000 conversations; the newest (opened first) holds 100,000 messages, and
-/// the view is paged up until message 50,000 is on screen.
-fn scrolled_to_the_middle(t: &mut Terminal<TestBackend>) -> App {
+/// `conversations` conversations; the newest (opened first) holds 100,000
+/// messages, and the view is paged up until message 50,000 is on screen.
+fn scrolled_to_the_middle(t: &mut Terminal<TestBackend>, conversations: u32) -> App {
     let mut app = app_with(Settings::default());
     let mut entries = vec![entry(0, "the long one", TOTAL as u64, 200_000, 0, false)];
     entries.extend(
-        (1..1000).map(|n| entry(n, &format!("conversation {n}"), 40, i64::from(n), i64::from(n % 7), n % 13 == 0)),
+        (1..conversations)
+            .map(|n| entry(n, &format!("conversation {n}"), 40, i64::from(n), i64::from(n % 7), n % 13 == 0)),
     );
     diff(&mut app, Diff::Conversations(entries));
     let latest = page(0, TOTAL - 50, 50);
@@ -67,7 +68,7 @@ fn scrolled_to_the_middle(t: &mut Terminal<TestBackend>) -> App {
 
 fn frame(c: &mut Criterion) {
     let mut t = Terminal::new(TestBackend::new(W, H)).expect("test terminal");
-    let mut app = scrolled_to_the_middle(&mut t);
+    let mut app = scrolled_to_the_middle(&mut t, 1000);
     let held = app.rooms[&ch(0)].messages.len();
     println!("tui_render: {W}x{H}, 1,000 conversations, {TOTAL} messages, {held} held in memory, viewing the middle");
     let mut group = c.benchmark_group("tui_render");
@@ -82,6 +83,12 @@ fn frame(c: &mut Criterion) {
             t.clear().expect("clear");
             draw(&mut t, black_box(&mut app))
         })
+    });
+    // The same screen with 50 conversations: what the 1,000-entry list costs.
+    let mut short = Terminal::new(TestBackend::new(W, H)).expect("test terminal");
+    let mut few = scrolled_to_the_middle(&mut short, 50);
+    group.bench_function("frame_200x60_50_conversations_middle_of_100k", |b| {
+        b.iter(|| draw(&mut short, black_box(&mut few)))
     });
     group.finish();
 }
