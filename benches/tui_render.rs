@@ -27,6 +27,13 @@ fn draw(t: &mut Terminal<TestBackend>, app: &mut App) {
     t.draw(|f| convo_tui::tui::widgets::draw(f, app)).expect("TestBackend draws");
 }
 
+/// The message to page up to: the middle when benchmarking; near the end as a
+/// quick smoke test under `cargo test --all-targets` (no `--bench` flag), where
+/// a debug build would take half a minute to page through 50,000 messages.
+fn stop_at() -> i64 {
+    if std::env::args().any(|a| a == "--bench") { TOTAL / 2 } else { TOTAL - 1_000 }
+}
+
 /// Answers the app's page requests the way the sync task does, from a
 /// conversation whose messages are `0..TOTAL`.
 fn serve_pages(app: &mut App) {
@@ -59,11 +66,11 @@ fn scrolled_to_the_middle(t: &mut Terminal<TestBackend>, conversations: u32) -> 
         press(&mut app, KeyCode::PageUp, KeyModifiers::NONE);
         serve_pages(&mut app);
         draw(t, &mut app);
-        if t.backend().to_string().contains("message number 50000 ") {
+        if t.backend().to_string().contains(&format!("message number {} ", stop_at())) {
             return app;
         }
     }
-    panic!("never reached message 50,000 by PageUp");
+    panic!("never reached message {} by PageUp", stop_at());
 }
 
 fn frame(c: &mut Criterion) {
