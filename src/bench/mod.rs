@@ -181,3 +181,40 @@ fn run_one(rt: &Runtimes, args: &BenchArgs, scenario: Scenario, floors: &mut Flo
         Scenario::All => unreachable!("expanded by run"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        bench: BenchArgs,
+    }
+
+    fn args(line: &str) -> BenchArgs {
+        Cli::parse_from(std::iter::once("bench").chain(line.split_whitespace())).bench
+    }
+
+    /// Every scenario, tiny, against the embedded server: the figures exist and
+    /// nothing was lost or refused (no figure is compared with a time).
+    #[test]
+    fn every_scenario_runs_end_to_end_on_the_embedded_server() {
+        let a = args("all --duration 0.5 --senders 4 --subscribers 5 --rate 40 --messages 300 --fetches 3");
+        let rt = Runtimes::new().unwrap();
+        let mut floors = Floors::default();
+        let mut reports = Vec::new();
+        for s in [Scenario::Floor, Scenario::Send, Scenario::Fanout, Scenario::History] {
+            reports.extend(run_one(&rt, &a, s, &mut floors).unwrap());
+        }
+        let by = |name: &str| reports.iter().find(|r| r.scenario == name).unwrap_or_else(|| panic!("no {name}"));
+        assert_eq!(by("floor-fanout").get("lost"), Some(0.0));
+        assert_eq!(by("fanout").get("lost"), Some(0.0));
+        assert_eq!(by("fanout").get("deliveries"), Some(by("fanout").get("messages sent").unwrap() * 5.0));
+        assert!(by("send").get("accepted").unwrap() > 0.0);
+        assert!(by("send").notes.iter().all(|n| !n.contains("answered")), "{:?}", by("send").notes);
+        assert!(by("history").get("deepest/first p50").is_some());
+        assert!(by("floor-http").get("requests/s").unwrap() > 0.0);
+    }
+}
