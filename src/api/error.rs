@@ -15,6 +15,8 @@ pub enum ErrorCode {
     Forbidden = 20403,
     /// 404: no such resource.
     NotFound = 20404,
+    /// 405: the resource does not take this HTTP method.
+    MethodNotAllowed = 20004,
     /// 429: too many requests.
     TooManyRequests = 20429,
     /// 401: the access token is invalid.
@@ -49,6 +51,8 @@ pub enum ErrorCode {
     IdentityLooksLikeSid = 50206,
     /// 409: this messaging binding is already in the conversation.
     BindingExists = 50416,
+    /// 400: ConversationWithParticipants was given more than 10 participants.
+    TooManyInitialParticipants = 50426,
     /// 413: the request body is too large.
     PayloadTooLarge = 21617,
     /// 500: something broke inside the server.
@@ -66,7 +70,8 @@ impl ErrorCode {
             | UniqueNameLooksLikeSid
             | TooManyParticipants
             | IdentityAndBinding
-            | IdentityLooksLikeSid => 400,
+            | IdentityLooksLikeSid
+            | TooManyInitialParticipants => 400,
             Authenticate
             | TokenInvalid
             | TokenHeaderInvalid
@@ -77,6 +82,7 @@ impl ErrorCode {
             | TokenSignatureInvalid => 401,
             Forbidden | NotAParticipant => 403,
             NotFound => 404,
+            MethodNotAllowed => 405,
             ConversationUniqueNameTaken | ParticipantExists | UserExists | BindingExists => 409,
             PayloadTooLarge => 413,
             TooManyRequests => 429,

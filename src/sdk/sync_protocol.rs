@@ -125,6 +125,9 @@ pub enum Command {
 }
 
 /// A change to the model, sent by the sync task to the UI.
+// Variants stay unboxed so a UI can match on them directly; a diff is moved
+// through a channel once, so its size costs a copy, not memory held.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Diff {
     Connection(ConnectionState),

@@ -1,9 +1,43 @@
 //! `convo-tui serve`: Twilio Conversations REST v1 on SQLite, plus `/v1/Stream`.
+//!
+//! Shape (after mini-redis and axum's examples): `app` builds the router from
+//! one router per resource in `routes`; `extract` + `auth` say who calls and
+//! decode input into Twilio errors; `store` is SQLite behind one group-commit
+//! writer thread; `hub` fans events out to `stream` sockets.
+//!
+//! What is ours rather than Twilio's (Twilio clients ignore all of it):
+//! `GET /healthz`; `GET /v1/Stream`; conversation fields `created_by`,
+//! `messages_count`, `participants_count`, `last_message`; keyset page tokens
+//! (`PA<key>`/`PB<key>`, see `api::page::PageToken`); a message addressed by its
+//! index as well as its SID; an empty `LastReadMessageIndex=` clearing a read
+//! horizon; `Idempotency-Key` on message creation; and `"public": true` in a
+//! conversation's attributes letting any token-holder look at it and join it.
 
+mod app;
+mod auth;
+mod error;
+mod extract;
+mod hub;
+mod paging;
+pub mod rate_limit;
+mod render;
+mod routes;
+mod store;
+mod stream;
+mod timers;
+pub mod validate;
+
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
+use tokio::sync::watch;
+
+use crate::api::time::now_unix;
 use crate::config::Credentials;
+use error::ApiError;
+use hub::Hub;
 
 /// How to run a server.
 #[derive(Debug, Clone)]
@@ -16,12 +50,155 @@ pub struct ServerConfig {
     pub credentials: Credentials,
 }
 
-/// A server running on the current tokio runtime.
+impl ServerConfig {
+    pub fn new(listen: SocketAddr, data_dir: impl Into<PathBuf>, credentials: Credentials) -> Self {
+        Self { listen, data_dir: data_dir.into(), public_url: None, credentials }
+    }
+}
+
+/// Tuning that most callers leave at its default (kept apart from
+/// `ServerConfig` so its struct literals stay valid).
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Actions per second per identity and conversation for access-token
+    /// callers (Twilio's 30 by default); 0 turns the limit off.
+    pub rate_limit: u32,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self { rate_limit: rate_limit::DEFAULT_PER_SECOND }
+    }
+}
+
+/// State shared by every handler.
+pub struct AppState {
+    pub(crate) store: store::Store,
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) credentials: Credentials,
+    pub(crate) public_url: Option<String>,
+    pub(crate) addr: SocketAddr,
+    /// Identities known to have a user row, so a token-holder's first call
+    /// creates their user once and later calls skip the write.
+    known_users: Mutex<HashSet<String>>,
+    pub(crate) rate_limit: rate_limit::RateLimit,
+}
+
+impl AppState {
+    /// Makes sure a user exists for `identity` (created on first sight).
+    pub(crate) async fn ensure_user(&self, identity: &str) -> Result<(), ApiError> {
+        if self.known_users.lock().unwrap_or_else(|p| p.into_inner()).contains(identity) {
+            return Ok(());
+        }
+        if validate::identity(identity).is_ok() {
+            let id = identity.to_owned();
+            self.store.write(move |conn| Ok((store::users::ensure(conn, &id, now_unix())?, Vec::new()))).await?;
+        }
+        self.known_users.lock().unwrap_or_else(|p| p.into_inner()).insert(identity.to_owned());
+        Ok(())
+    }
+}
+
+impl AppState {
+    /// URLs for events that no request caused (timers): the public URL, else the bound address.
+    pub(crate) fn default_urls(&self) -> render::Urls {
+        let base = self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.addr));
+        render::Urls {
+            prefix: format!("{}/v1", base.trim_end_matches('/')),
+            account_sid: self.credentials.account_sid.clone(),
+            service_sid: self.store.service_sid.clone(),
+            service_scoped: false,
+        }
+    }
+
+    /// After a user is deleted, their next call as a token-holder makes a new one.
+    pub(crate) fn forget_user(&self, identity: &str) {
+        self.known_users.lock().unwrap_or_else(|p| p.into_inner()).remove(identity);
+    }
+}
+
+/// A server running on the current tokio runtime. Keep it alive while serving:
+/// dropping it stops the server as `shutdown` does, without waiting.
 pub struct RunningServer {
     pub addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    served: tokio::task::JoinHandle<()>,
+    state: Arc<AppState>,
+}
+
+impl RunningServer {
+    /// `http://127.0.0.1:PORT`, the base URL to give clients.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The chat service SID (`IS…`) of this server's one service.
+    pub fn service_sid(&self) -> &str {
+        &self.state.store.service_sid
+    }
+
+    /// Stops accepting, closes every stream, and waits for open requests to finish.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        self.state.hub.close_all();
+        let _ = self.served.await;
+    }
 }
 
 /// Binds, opens the store and starts serving in the background.
-pub async fn start(_config: ServerConfig) -> anyhow::Result<RunningServer> {
-    anyhow::bail!("server not built yet")
+pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
+    start_with(config, ServerOptions::default()).await
+}
+
+/// [`start`] with options other than the defaults.
+pub async fn start_with(config: ServerConfig, options: ServerOptions) -> anyhow::Result<RunningServer> {
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let hub = Arc::new(Hub::default());
+    let data_dir = config.data_dir.clone();
+    let hub2 = hub.clone();
+    let (store, _writer_thread) = tokio::task::spawn_blocking(move || store::Store::open(&data_dir, hub2)).await??;
+    let state = Arc::new(AppState {
+        store,
+        hub: hub.clone(),
+        credentials: config.credentials,
+        public_url: config.public_url,
+        addr,
+        known_users: Mutex::new(HashSet::new()),
+        rate_limit: rate_limit::RateLimit::new(options.rate_limit),
+    });
+    let (shutdown, mut stop) = watch::channel(false);
+    stream::spawn_typing_ticker(hub.clone(), stop.clone());
+    spawn_idempotency_sweeper(state.clone(), stop.clone());
+    timers::spawn_sweeper(state.clone(), stop.clone());
+    let router = app::router(state.clone());
+    let served = tokio::spawn(async move {
+        let result = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::error!("server stopped: {e}");
+        }
+    });
+    Ok(RunningServer { addr, shutdown, served, state })
+}
+
+/// Forgets Idempotency-Keys older than 24 h, once an hour.
+fn spawn_idempotency_sweeper(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    let swept = state.store.write(|conn| Ok((store::messages::expire_answers(conn, now_unix())?, Vec::new()))).await;
+                    if let Err(e) = swept {
+                        tracing::warn!("sweeping idempotency keys failed: {}", e.0);
+                    }
+                }
+                _ = stop.changed() => break,
+            }
+        }
+    });
 }

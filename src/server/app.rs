@@ -1,0 +1,42 @@
+//! The router: one router per resource, merged, then mounted twice: under
+//! `/v1` and under `/v1/Services/{ChatServiceSid}` (the service form of every
+//! path, served from the same handlers). Plus `/healthz` and `/v1/Stream`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+
+use super::AppState;
+use super::error::{fallback, method_not_allowed};
+use super::routes::{
+    conversations, messages, participant_conversations, participants, receipts, services, user_conversations, users,
+};
+use super::stream;
+
+/// Largest request body: comfortably above the biggest valid form (a 32 KB
+/// body plus 4 KB of attributes, percent-encoded), far below anything harmful.
+const BODY_LIMIT: usize = 256 * 1024;
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let resources = || {
+        Router::new()
+            .merge(conversations::router())
+            .merge(participants::router())
+            .merge(messages::router())
+            .merge(receipts::router())
+            .merge(users::router())
+            .merge(user_conversations::router())
+            .merge(participant_conversations::router())
+    };
+    let v1 = resources().merge(services::router()).route("/Stream", get(stream::upgrade));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .nest("/v1", v1)
+        .nest("/v1/Services/{service}", resources())
+        .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}

@@ -1,0 +1,192 @@
+//! Request extractors that answer in Twilio's error format: `Ctx` (caller,
+//! URLs, state), `Form` (x-www-form-urlencoded via serde_html_form → 20001),
+//! `Query` (list params → 20001) and `Path` (bad path → 20404). axum's own
+//! rejections are plain text, which Twilio's clients cannot read.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header::HOST};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+use crate::api::error::ErrorCode;
+use crate::server::AppState;
+use crate::server::auth::{Caller, authenticate};
+use crate::server::error::ApiError;
+use crate::server::render::Urls;
+
+/// Everything a handler needs about the request's context.
+pub struct Ctx {
+    pub caller: Caller,
+    pub urls: Urls,
+    pub state: Arc<AppState>,
+}
+
+impl Ctx {
+    pub fn identity(&self) -> Option<&str> {
+        self.caller.identity()
+    }
+}
+
+/// `scheme://host[:port]`: the configured public URL, else the request's Host.
+fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(p) = &state.public_url {
+        return p.trim_end_matches('/').to_owned();
+    }
+    let host = headers.get(HOST).and_then(|h| h.to_str().ok()).filter(|h| !h.is_empty());
+    match host {
+        Some(h) => format!("http://{h}"),
+        None => format!("http://{}", state.addr),
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for Ctx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
+        let caller = authenticate(&parts.headers, &state.credentials)?;
+        if let Caller::Person(identity) = &caller {
+            state.rate_limit.check(identity, parts.uri.path())?;
+            state.ensure_user(identity).await?;
+        }
+        // Nested routers see the path with their prefix cut off; the original has it.
+        let uri = parts.extensions.get::<OriginalUri>().map_or(&parts.uri, |o| &o.0);
+        let path = uri.path();
+        let service_scoped = path.starts_with("/v1/Services/") && path.split('/').count() > 4;
+        if service_scoped {
+            let sid = path.split('/').nth(3).unwrap_or_default();
+            if sid != state.store.service_sid {
+                return Err(ApiError::not_found(path));
+            }
+        }
+        let base = base_url(state, &parts.headers);
+        let prefix = if service_scoped {
+            format!("{base}/v1/Services/{}", state.store.service_sid)
+        } else {
+            format!("{base}/v1")
+        };
+        let urls = Urls {
+            prefix,
+            account_sid: state.credentials.account_sid.clone(),
+            service_sid: state.store.service_sid.clone(),
+            service_scoped,
+        };
+        Ok(Self { caller, urls, state: state.clone() })
+    }
+}
+
+/// A form body decoded into `T` (unknown fields ignored, as Twilio does).
+pub struct Form<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = body_bytes(req, state).await?;
+        serde_html_form::from_bytes(&bytes).map(Form).map_err(|e| ApiError::invalid("body", e))
+    }
+}
+
+/// A form body decoded into `T`, plus the names of the fields sent empty.
+/// serde_html_form reads `Name=` as an absent `Option`, but for a few fields
+/// an empty value means "clear it" (`LastReadMessageIndex=`, `UniqueName=`).
+pub struct FormWithEmpty<T>(pub T, pub EmptyFields);
+
+/// Field names that were present in the form with an empty value.
+pub struct EmptyFields(Vec<String>);
+
+impl EmptyFields {
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.iter().any(|n| n == name)
+    }
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for FormWithEmpty<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = body_bytes(req, state).await?;
+        let value = serde_html_form::from_bytes(&bytes).map_err(|e| ApiError::invalid("body", e))?;
+        let pairs: Vec<(String, String)> =
+            serde_html_form::from_bytes(&bytes).map_err(|e| ApiError::invalid("body", e))?;
+        let empty = pairs.into_iter().filter(|(_, v)| v.is_empty()).map(|(k, _)| k).collect();
+        Ok(FormWithEmpty(value, EmptyFields(empty)))
+    }
+}
+
+/// serde_html_form decodes bytes that are not UTF-8 lossily (into U+FFFD),
+/// which would store something other than what was sent: refuse them instead
+/// (400 / 20001 naming the field). Malformed escapes such as `%ZZ` stay literal.
+fn utf8_form(form: &[u8]) -> Result<(), ApiError> {
+    for pair in form.split(|b| *b == b'&') {
+        let (key, value) = match pair.iter().position(|b| *b == b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, &[][..]),
+        };
+        if [key, value].iter().any(|part| percent_encoding::percent_decode(part).decode_utf8().is_err()) {
+            let name = percent_encoding::percent_decode(key).decode_utf8_lossy();
+            return Err(ApiError::invalid(&name, "is not valid UTF-8"));
+        }
+    }
+    Ok(())
+}
+
+/// The query string decoded into `T`.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        utf8_form(parts.uri.query().unwrap_or_default().as_bytes())?;
+        serde_html_form::from_str(parts.uri.query().unwrap_or_default())
+            .map(Query)
+            .map_err(|e| ApiError::invalid("query", e))
+    }
+}
+
+/// Path parameters decoded into `T`; anything unreadable is a 404.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(t)) => Ok(Path(t)),
+            Err(_) => Err(ApiError::not_found(parts.uri.path())),
+        }
+    }
+}
+
+/// The raw form body, for endpoints that decode it more than one way.
+pub struct RawForm(pub Bytes);
+
+impl RawForm {
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        serde_html_form::from_bytes(&self.0).map_err(|e| ApiError::invalid("body", e))
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for RawForm {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        body_bytes(req, state).await.map(RawForm)
+    }
+}
+
+/// The body, within the size limit and UTF-8 in every field (see `utf8_form`).
+async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large")
+        } else {
+            ApiError::invalid("body", e.body_text())
+        }
+    })?;
+    utf8_form(&bytes)?;
+    Ok(bytes)
+}

@@ -1,0 +1,93 @@
+//! One router per resource; `app` merges them and mounts the result under both
+//! `/v1` and `/v1/Services/{ChatServiceSid}`. Shared here: look-ups that
+//! answer 404, and the access rules of DESIGN.md "Identity and access".
+
+pub mod conversations;
+pub mod messages;
+pub mod participant_conversations;
+pub mod participants;
+pub mod receipts;
+pub mod services;
+pub mod user_conversations;
+pub mod users;
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rusqlite::Connection;
+use serde::Serialize;
+
+use crate::api::error::ErrorCode;
+use crate::server::auth::Caller;
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::store;
+use crate::server::store::rows::{ConversationRow, ParticipantRow};
+
+/// 201 with a JSON body.
+pub fn created<T: Serialize>(body: &T) -> Response {
+    (StatusCode::CREATED, axum::Json(body)).into_response()
+}
+
+/// 200 with a JSON body.
+pub fn ok<T: Serialize>(body: &T) -> Response {
+    axum::Json(body).into_response()
+}
+
+/// A JSON body that is already text (idempotent replays).
+pub fn raw_json(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+pub fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// The conversation by SID or unique name, or 404.
+pub fn conversation(conn: &Connection, key: &str) -> ApiResult<ConversationRow> {
+    store::conversations::get(conn, key)?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("Conversation {key} was not found")))
+}
+
+/// What the caller is to a conversation.
+pub enum Standing {
+    Admin,
+    /// A participant; `creator` when they created the conversation.
+    Member {
+        me: Box<ParticipantRow>,
+        creator: bool,
+    },
+}
+
+impl Standing {
+    /// Creator or account: may rename, remove others, delete.
+    pub fn is_moderator(&self) -> bool {
+        matches!(self, Standing::Admin | Standing::Member { creator: true, .. })
+    }
+
+    pub fn me(&self) -> Option<&ParticipantRow> {
+        match self {
+            Standing::Admin => None,
+            Standing::Member { me, .. } => Some(me),
+        }
+    }
+}
+
+/// The caller's standing in `c`; a person who is not in it gets 403 / 50430.
+pub fn standing(conn: &Connection, caller: &Caller, c: &ConversationRow) -> ApiResult<Standing> {
+    match caller {
+        Caller::Admin => Ok(Standing::Admin),
+        Caller::Person(identity) => {
+            let me = store::participants::get(conn, &c.sid, identity)?.ok_or_else(ApiError::not_participant)?;
+            let creator = c.created_by.as_deref() == Some(identity.as_str());
+            Ok(Standing::Member { me: Box::new(me), creator })
+        }
+    }
+}
+
+/// Refuses with 403 / 20403 unless the caller moderates the conversation.
+pub fn require_moderator(s: &Standing, what: &str) -> ApiResult<()> {
+    if s.is_moderator() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!("Only the conversation's creator may {what}")))
+    }
+}

@@ -1,0 +1,57 @@
+//! `GET /ParticipantConversations?Identity=…|Address=…`: the conversations a
+//! chat identity or a messaging address is in. A person may ask only about themselves.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::response::Response;
+use axum::routing::get;
+
+use super::ok;
+use crate::api::params::ListQuery;
+use crate::server::AppState;
+use crate::server::auth::Caller;
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::extract::{Ctx, Query};
+use crate::server::paging::{self, PageRequest};
+use crate::server::store::participants::{self, Who};
+use crate::server::store::users;
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new().route("/ParticipantConversations", get(list))
+}
+
+async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> ApiResult<Response> {
+    let identity = q.identity.clone().filter(|s| !s.is_empty());
+    let address = q.address.clone().filter(|s| !s.is_empty());
+    let (who, filter) = match (identity, address) {
+        (Some(i), None) => (Who::Identity(i.clone()), ("Identity", i)),
+        (None, Some(a)) => (Who::Address(a.clone()), ("Address", a)),
+        (Some(_), Some(_)) => return Err(ApiError::invalid("Identity", "give either Identity or Address, not both")),
+        (None, None) => return Err(ApiError::missing("Identity")),
+    };
+    if let Caller::Person(me) = &ctx.caller
+        && !matches!(&who, Who::Identity(i) if i == me)
+    {
+        return Err(ApiError::forbidden("A person may only list their own participant conversations"));
+    }
+    let req = PageRequest::parse(&q, 50, 50, false)?;
+    let urls = ctx.urls.clone();
+    let page = ctx
+        .state
+        .store
+        .read(move |conn| {
+            let user_sid = match &who {
+                Who::Identity(i) => users::get(conn, i)?.map(|u| u.sid),
+                Who::Address(_) => None,
+            };
+            let slice = paging::fetch(&req, |w| participants::memberships(conn, &who, w))?;
+            let page = paging::envelope(&req, slice, &urls.participant_conversations(), &[filter], "conversations");
+            Ok(crate::api::Page {
+                items: page.items.iter().map(|m| urls.participant_conversation_json(user_sid.as_deref(), m)).collect(),
+                meta: page.meta,
+            })
+        })
+        .await?;
+    Ok(ok(&page))
+}

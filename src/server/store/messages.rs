@@ -1,0 +1,162 @@
+//! SQL for messages. The key is `(conversation_sid, idx)`: pages are range
+//! scans of the primary key; an index comes from the conversation's
+//! `next_index` counter in the same transaction as the insert.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::rows::MessageRow;
+use crate::server::paging::Window;
+
+/// By SID, or (our extension, handy for clients holding indexes) by index.
+pub fn get(conn: &Connection, conversation_sid: &str, sid_or_index: &str) -> rusqlite::Result<Option<MessageRow>> {
+    if let Ok(index) = sid_or_index.parse::<i64>() {
+        let sql =
+            format!("SELECT {} FROM messages m WHERE m.conversation_sid = ?1 AND m.idx = ?2", MessageRow::COLUMNS);
+        return conn.prepare_cached(&sql)?.query_row(params![conversation_sid, index], MessageRow::from_row).optional();
+    }
+    let sql = format!("SELECT {} FROM messages m WHERE m.sid = ?1 AND m.conversation_sid = ?2", MessageRow::COLUMNS);
+    conn.prepare_cached(&sql)?.query_row([sid_or_index, conversation_sid], MessageRow::from_row).optional()
+}
+
+/// Allocates the next index of the conversation (never reused) and inserts the
+/// message under it; keeps the conversation's count and last message current.
+pub fn insert(conn: &Connection, m: &mut MessageRow) -> rusqlite::Result<()> {
+    m.idx = conn
+        .prepare_cached(
+            "UPDATE conversations SET next_index = next_index + 1, messages_count = messages_count + 1, \
+             last_message_index = next_index, last_message_date = ?2 WHERE sid = ?1 RETURNING next_index - 1",
+        )?
+        .query_row(params![m.conversation_sid, m.date_created], |r| r.get(0))?;
+    conn.prepare_cached(
+        "INSERT INTO messages (conversation_sid, idx, sid, author, body, attributes, participant_sid, date_created, \
+         date_updated, media, content_sid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        m.conversation_sid,
+        m.idx,
+        m.sid,
+        m.author,
+        m.body,
+        m.attributes,
+        m.participant_sid,
+        m.date_created,
+        m.date_updated,
+        m.media,
+        m.content_sid
+    ])?;
+    Ok(())
+}
+
+pub fn update(conn: &Connection, m: &MessageRow) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE messages SET author = ?3, body = ?4, attributes = ?5, date_created = ?6, date_updated = ?7 \
+         WHERE conversation_sid = ?1 AND idx = ?2",
+    )?
+    .execute(params![
+        m.conversation_sid,
+        m.idx,
+        m.author,
+        m.body,
+        m.attributes,
+        m.date_created,
+        m.date_updated
+    ])?;
+    Ok(())
+}
+
+/// Deletes a message; the conversation's count drops and its last message is
+/// recomputed from the key (one index probe), while `next_index` stays put.
+pub fn delete(conn: &Connection, m: &MessageRow) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM messages WHERE conversation_sid = ?1 AND idx = ?2")?
+        .execute(params![m.conversation_sid, m.idx])?;
+    conn.prepare_cached("INSERT OR IGNORE INTO deleted_messages (conversation_sid, idx) VALUES (?1, ?2)")?
+        .execute(params![m.conversation_sid, m.idx])?;
+    conn.prepare_cached(
+        "UPDATE conversations SET messages_count = messages_count - 1, \
+         last_message_index = (SELECT idx FROM messages WHERE conversation_sid = ?1 ORDER BY idx DESC LIMIT 1), \
+         last_message_date = (SELECT date_created FROM messages WHERE conversation_sid = ?1 ORDER BY idx DESC LIMIT 1) \
+         WHERE sid = ?1",
+    )?
+    .execute([&m.conversation_sid])?;
+    Ok(())
+}
+
+pub fn scan(conn: &Connection, conversation_sid: &str, w: Window) -> rusqlite::Result<Vec<(i64, MessageRow)>> {
+    let order = if w.descending { "DESC" } else { "ASC" };
+    let sql = format!(
+        "SELECT {} FROM messages m WHERE m.conversation_sid = ?1 AND m.idx > ?2 AND m.idx < ?3 \
+         ORDER BY m.idx {order} LIMIT ?4",
+        MessageRow::COLUMNS
+    );
+    conn.prepare_cached(&sql)?
+        .query_map(params![conversation_sid, w.lo, w.hi, w.limit], |r| MessageRow::from_row(r).map(|m| (m.idx, m)))?
+        .collect()
+}
+
+/// Messages after `horizon`, without walking them: the indexes handed out
+/// after it (indexes are dense but for deletes) less the deleted ones.
+pub fn count_after(conn: &Connection, conversation_sid: &str, horizon: i64) -> rusqlite::Result<i64> {
+    let next_index: i64 = conn
+        .prepare_cached("SELECT next_index FROM conversations WHERE sid = ?1")?
+        .query_row([conversation_sid], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    let handed_out = (next_index - 1 - horizon).max(0);
+    if handed_out == 0 {
+        return Ok(0);
+    }
+    let deleted: i64 = conn
+        .prepare_cached("SELECT count(*) FROM deleted_messages WHERE conversation_sid = ?1 AND idx > ?2")?
+        .query_row(params![conversation_sid, horizon], |r| r.get(0))?;
+    Ok((handed_out - deleted).max(0))
+}
+
+/// A message answered before under this Idempotency-Key, within 24 h.
+pub fn idempotent_answer(conn: &Connection, caller: &str, key: &str, now: i64) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT response FROM idempotency WHERE caller = ?1 AND key = ?2 AND created > ?3")?
+        .query_row(params![caller, key, now - 24 * 3600], |r| r.get(0))
+        .optional()
+}
+
+pub fn remember_answer(conn: &Connection, caller: &str, key: &str, response: &str, now: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT OR REPLACE INTO idempotency (caller, key, response, created) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![caller, key, response, now])?;
+    Ok(())
+}
+
+/// Forgets keys older than 24 h.
+pub fn expire_answers(conn: &Connection, now: i64) -> rusqlite::Result<usize> {
+    conn.prepare_cached("DELETE FROM idempotency WHERE created <= ?1")?.execute([now - 24 * 3600])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(conn: &Connection, sql: &str) -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap();
+        rows.map(Result::unwrap).collect::<Vec<_>>().join(" | ")
+    }
+
+    /// The cost of a page must not grow with its depth: every page query is a
+    /// range search of the (conversation_sid, idx) key, with no sort step.
+    #[test]
+    fn pages_and_unread_counts_are_key_range_searches() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(include_str!("schema.sql")).unwrap();
+        for descending in [false, true] {
+            let order = if descending { "DESC" } else { "ASC" };
+            let sql = format!(
+                "SELECT {} FROM messages m WHERE m.conversation_sid = 'CH1' AND m.idx > 5 AND m.idx < 1000000 \
+                 ORDER BY m.idx {order} LIMIT 51",
+                MessageRow::COLUMNS
+            );
+            let p = plan(&conn, &sql);
+            assert!(p.contains("SEARCH m USING PRIMARY KEY (conversation_sid=? AND idx>? AND idx<?)"), "{p}");
+            assert!(!p.contains("TEMP B-TREE"), "{p}");
+        }
+        let p = plan(&conn, "SELECT count(*) FROM deleted_messages WHERE conversation_sid = 'CH1' AND idx > 5");
+        assert!(p.contains("SEARCH deleted_messages USING PRIMARY KEY"), "{p}");
+    }
+}

@@ -1,0 +1,20 @@
+//! Integration tests of `convo-tui serve`: a real server on 127.0.0.1 port 0
+//! with its SQLite file in a temp dir, driven over real HTTP and WebSocket.
+
+#[path = "server/common.rs"]
+mod common;
+
+#[path = "server/access.rs"]
+mod access;
+#[path = "server/durability.rs"]
+mod durability;
+#[path = "server/perf.rs"]
+mod perf;
+#[path = "server/python.rs"]
+mod python;
+#[path = "server/rest.rs"]
+mod rest;
+#[path = "server/stream.rs"]
+mod stream;
+#[path = "server/tokens.rs"]
+mod tokens;
