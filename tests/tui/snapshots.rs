@@ -164,6 +164,8 @@ fn help_lists_keys_and_commands() {
     let mut a = populated();
     press(&mut a, KeyCode::F(1), KeyModifiers::NONE);
     snap!("help", screen(&mut a, 100, 44));
+    // A short, wide terminal gets keys and commands side by side.
+    snap!("help_two_columns", screen(&mut a, 150, 30));
     let mut v = vim_app();
     press(&mut v, KeyCode::Char('?'), KeyModifiers::NONE);
     let text = screen(&mut v, 100, 48);
