@@ -26,7 +26,11 @@ pub fn on_diff(app: &mut App, diff: Diff, now: Instant) {
             if state == ConnectionState::Denied {
                 app.set_status("the server refused the access token (denied)", true, now);
             }
+            let back = state == ConnectionState::Connected && app.connection != ConnectionState::Connected;
             app.connection = state;
+            if back {
+                retry_in_flight(app);
+            }
         }
         Diff::Me(user) => app.identity = user.identity,
         Diff::Conversations(list) => {
@@ -106,6 +110,19 @@ fn upsert_conversation(app: &mut App, entry: ConversationEntry, now: Instant) {
     app.resort();
     if app.open.is_none() || pending_matches(app, &sid) {
         open_pending_or_first(app, now);
+    }
+}
+
+/// After a reconnect: requests that failed while offline would otherwise wait
+/// forever, so pages in flight are forgotten and unanswered opens are re-sent.
+fn retry_in_flight(app: &mut App) {
+    for (sid, room) in &mut app.rooms {
+        if !room.loaded && room.loading_older {
+            app.outbox.push(Command::Open { conversation_sid: sid.clone() });
+        } else {
+            room.loading_older = false;
+            room.loading_newer = false;
+        }
     }
 }
 

@@ -315,3 +315,19 @@ fn cache_keeps_list_drafts_and_history_across_launches() {
     assert_eq!(b.open, Some(ch(1)));
     assert_eq!(b.composer_text(), "unsent words");
 }
+
+#[test]
+fn a_reconnect_resends_what_was_lost_while_offline() {
+    use convo_tui::sdk::ConnectionState;
+    let mut a = populated();
+    diff(&mut a, Diff::Connection(ConnectionState::Disconnected));
+    // Opening while offline: the sync task refuses, the room waits.
+    press(&mut a, KeyCode::Down, KeyModifiers::ALT);
+    assert!(drain(&mut a).contains(&Command::Open { conversation_sid: ch(2) }));
+    diff(&mut a, Diff::Error("open: offline (not connected)".into()));
+    diff(&mut a, Diff::Connection(ConnectionState::Connected));
+    assert_eq!(drain(&mut a), vec![Command::Open { conversation_sid: ch(2) }]);
+    // Already connected: no repeat.
+    diff(&mut a, Diff::Connection(ConnectionState::Connected));
+    assert!(drain(&mut a).is_empty());
+}
