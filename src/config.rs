@@ -114,6 +114,117 @@ pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     file.sync_all()
 }
 
+/// The file name of the user's configuration, in `Dirs::config`.
+pub const CONFIG_FILE: &str = "config.toml";
+
+/// `config.toml`: named profiles (where to connect, as whom), settings and key
+/// bindings. Every field is optional; command-line flags win over the file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConfigFile {
+    /// The profile used when `--profile` is not given.
+    pub default_profile: Option<String>,
+    pub profiles: std::collections::BTreeMap<String, Profile>,
+    pub settings: Settings,
+    /// Action name → keys, replacing that action's default keys
+    /// (e.g. `quit = ["ctrl-q"]`).
+    pub keys: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// Where to connect and as whom. A token, or an API key + secret + account SID
+/// to mint one with.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Profile {
+    pub server: Option<String>,
+    pub identity: Option<String>,
+    pub token: Option<String>,
+    pub api_key: Option<String>,
+    pub api_secret: Option<String>,
+    pub account_sid: Option<String>,
+}
+
+/// How the conversation list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    /// Most recent activity first.
+    #[default]
+    Recent,
+    /// Conversations with unread messages first, then by recent activity.
+    Unread,
+}
+
+/// Which default key bindings to start from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeymapPreset {
+    /// Arrow/emacs style.
+    #[default]
+    Default,
+    /// Adds j/k, G/gg, Ctrl-U/Ctrl-D and `:` for commands.
+    Vim,
+}
+
+/// The client's settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub sort: SortOrder,
+    /// Ring the terminal bell on a new message in an unmuted conversation you
+    /// are not looking at.
+    pub bell: bool,
+    pub keymap: KeymapPreset,
+    /// Show the participant sidebar (it hides itself on narrow terminals).
+    pub sidebar: bool,
+    /// Messages per page fetched from the server.
+    pub page_size: u32,
+    /// Messages kept in memory per conversation; farther pages are dropped and
+    /// fetched again when you scroll back to them.
+    pub max_messages: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            sort: SortOrder::Recent,
+            bell: true,
+            keymap: KeymapPreset::Default,
+            sidebar: true,
+            page_size: 50,
+            max_messages: 2000,
+        }
+    }
+}
+
+impl ConfigFile {
+    /// Reads `dir/config.toml`; a missing file is the defaults, a malformed one
+    /// an error naming the file and the problem.
+    pub fn load(dir: &Path) -> anyhow::Result<Self> {
+        let path = dir.join(CONFIG_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Self::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(anyhow::anyhow!("reading {}: {e}", path.display())),
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// The profile to use: the named one (which must exist), else the file's
+    /// default profile, else an empty one.
+    pub fn profile(&self, name: Option<&str>) -> anyhow::Result<Profile> {
+        match name.or(self.default_profile.as_deref()) {
+            Some(n) => {
+                self.profiles.get(n).cloned().ok_or_else(|| anyhow::anyhow!("no profile {n:?} in {CONFIG_FILE}"))
+            }
+            None => Ok(Profile::default()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +246,38 @@ mod tests {
             let mode = std::fs::metadata(dir.path().join(CREDENTIALS_FILE)).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+    #[test]
+    fn config_file_reads_profiles_settings_and_keys() {
+        let c = ConfigFile::parse(
+            r#"
+default_profile = "work"
+[profiles.work]
+server = "https://chat.example.com"
+identity = "alice"
+[settings]
+sort = "unread"
+bell = false
+keymap = "vim"
+[keys]
+quit = ["ctrl-q"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.profile(None).unwrap().identity.as_deref(), Some("alice"));
+        assert_eq!(c.settings.sort, SortOrder::Unread);
+        assert!(!c.settings.bell);
+        assert_eq!(c.settings.keymap, KeymapPreset::Vim);
+        assert_eq!(c.settings.page_size, 50);
+        assert!(c.profile(Some("home")).is_err());
+        assert!(ConfigFile::parse("[settings]\nsort = \"sideways\"").is_err());
+        assert!(ConfigFile::parse("colour = 1").is_err());
+    }
+
+    #[test]
+    fn shipped_default_config_parses_to_the_defaults() {
+        let c = ConfigFile::parse(include_str!("../assets/config.toml")).unwrap();
+        assert_eq!(c.settings, Settings::default());
+        assert!(c.profiles.is_empty());
     }
 }

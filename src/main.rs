@@ -14,6 +14,22 @@ use convo_tui::server::{self, ServerConfig};
 struct Cli {
     #[command(subcommand)]
     command: Option<Cmd>,
+    /// Server URL (default: a server embedded in this process, data in your data dir).
+    #[arg(long, env = "CONVO_SERVER")]
+    server: Option<String>,
+    /// Who to sign in as (default with the embedded server: $USER).
+    #[arg(long, env = "CONVO_IDENTITY")]
+    identity: Option<String>,
+    /// An access token (default: CONVO_TOKEN, or minted from CONVO_API_KEY,
+    /// CONVO_API_SECRET and CONVO_ACCOUNT_SID).
+    #[arg(long)]
+    token: Option<String>,
+    /// A profile from config.toml.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Add demo participants and a bot that answers and types.
+    #[arg(long)]
+    demo: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,7 +73,16 @@ fn main() -> anyhow::Result<()> {
         }
         Some(Cmd::Token { identity, ttl, data_dir }) => token(&identity, ttl, data_dir),
         Some(Cmd::Bench(args)) => convo_tui::bench::run(&args),
-        None => anyhow::bail!("the terminal client is not built yet; try `convo-tui serve`"),
+        None => {
+            let opts = convo_tui::tui::launch::Options {
+                server: cli.server,
+                identity: cli.identity,
+                token: cli.token,
+                profile: cli.profile,
+                demo: cli.demo,
+            };
+            convo_tui::tui::launch::main(opts, convo_tui::sdk::sync::spawn)
+        }
     }
 }
 

@@ -1,1 +1,117 @@
-//! The terminal client.
+//! The terminal client: sets the terminal up (raw mode, alternate screen, mouse,
+//! focus reports, bracketed paste), runs the event loop against a sync task,
+//! and restores the terminal on quit, on error and on panic. The pieces: `app`
+//! (state), `update`/`input`/`commands` (reducers), `message_view` (viewport),
+//! `widgets` (drawing), `keymap`, `theme`, `sanitize`, `cache`.
+
+pub mod app;
+pub mod cache;
+pub mod commands;
+pub mod demo;
+pub mod event_loop;
+pub mod input;
+pub mod keymap;
+pub mod launch;
+pub mod message_view;
+pub mod sanitize;
+pub mod theme;
+pub mod update;
+pub mod widgets;
+
+use std::io::{Write, stdout};
+use std::path::Path;
+
+use crossterm::event::{
+    DisableBracketedPaste, DisableFocusChange, DisableMouseCapture, EnableBracketedPaste, EnableFocusChange,
+    EnableMouseCapture,
+};
+use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+use crate::sdk::SyncHandle;
+
+pub use app::App;
+pub use event_loop::{Exit, Hooks};
+
+/// Sends tracing output to `dir/convo-tui.log` (never the screen). Level from
+/// `CONVO_LOG` (default `info`).
+pub fn init_logging(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("convo-tui.log"))?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CONVO_LOG").unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
+    Ok(())
+}
+
+/// Puts the terminal back as it was. Safe to call more than once.
+pub fn restore_terminal() {
+    let mut out = stdout();
+    let _ = crossterm::execute!(
+        out,
+        DisableBracketedPaste,
+        DisableFocusChange,
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    let _ = disable_raw_mode();
+    let _ = out.flush();
+}
+
+/// Restores the terminal before the default panic message is printed, so the
+/// message is readable and the shell usable.
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        tracing::error!("panic: {info}");
+        previous(info);
+    }));
+}
+
+/// Runs the client on this terminal until the user quits. The terminal is
+/// restored whatever happens; `cache` gets the list and drafts at the end.
+pub async fn run(mut app: App, mut handle: SyncHandle, mut hooks: Hooks, cache: &cache::Cache) -> anyhow::Result<Exit> {
+    install_panic_hook();
+    enable_raw_mode()?;
+    let setup = crossterm::execute!(
+        stdout(),
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        EnableFocusChange,
+        EnableBracketedPaste
+    );
+    if let Err(e) = setup {
+        restore_terminal();
+        return Err(e.into());
+    }
+    let result = async {
+        let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
+        terminal.clear()?;
+        event_loop::run(&mut terminal, &mut app, &mut handle, &mut hooks).await
+    }
+    .await;
+    restore_terminal();
+    if let Err(e) = cache.save(&app) {
+        tracing::warn!("saving the cache: {e}");
+    }
+    let _ = handle.commands.send(crate::sdk::Command::Shutdown);
+    result
+}
+
+/// The default hooks: ring the bell by writing BEL to the terminal.
+pub fn default_hooks(renew_token: Option<Box<dyn Fn() -> String + Send>>) -> Hooks {
+    Hooks {
+        renew_token,
+        bell: Box::new(|| {
+            let mut out = stdout();
+            let _ = out.write_all(b"\x07");
+            let _ = out.flush();
+        }),
+    }
+}

@@ -1,0 +1,311 @@
+//! The client's whole state: the conversation list, one `Room` per opened
+//! conversation (a capped window of messages, participants, typing), focus,
+//! composer, status and pending timers. Drawing is a function of this state and
+//! `update` is the only code that changes it; commands for the sync task are
+//! queued in `outbox` so reducers stay synchronous and testable.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+use ratatui::text::Line;
+use ratatui_textarea::TextArea;
+
+use crate::api::{Message, NotificationLevel, Participant};
+use crate::config::{Settings, SortOrder};
+use crate::sdk::{Command, ConnectionState, ConversationEntry};
+
+use super::keymap::Keymap;
+use super::sanitize;
+use super::theme::Theme;
+
+/// Which pane receives keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    List,
+    Messages,
+    Composer,
+}
+
+/// A message as the pane needs it: sanitized once, on arrival.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Msg {
+    pub sid: String,
+    pub index: i64,
+    pub author: String,
+    pub body: String,
+    /// Unix seconds.
+    pub created: i64,
+    pub edited: bool,
+    /// The wire `date_updated`, part of the wrap cache key.
+    pub stamp: String,
+}
+
+impl Msg {
+    pub fn from_api(m: &Message) -> Msg {
+        let created = crate::api::time::parse_unix(&m.date_created).unwrap_or(0);
+        let edited = m.date_updated.as_deref().is_some_and(|u| u != m.date_created);
+        let body = match (&m.body, &m.media) {
+            (Some(b), _) => sanitize::text(b),
+            (None, Some(_)) => "[media]".to_string(),
+            (None, None) => String::new(),
+        };
+        Msg {
+            sid: m.sid.clone(),
+            index: m.index,
+            author: sanitize::line(m.author.as_deref().unwrap_or("system")),
+            body,
+            created,
+            edited,
+            stamp: m.date_updated.clone().unwrap_or_else(|| m.date_created.clone()),
+        }
+    }
+}
+
+/// Where the message pane's top row is: row `row` of message `index`'s block.
+/// `None` in `Viewport::anchor` means "follow the newest message".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Anchor {
+    pub index: i64,
+    pub row: usize,
+}
+
+/// A message's wrapped lines, valid for one width and one edit of the message.
+#[derive(Debug, Clone)]
+pub struct Wrapped {
+    pub width: u16,
+    pub stamp: String,
+    pub lines: Vec<Line<'static>>,
+}
+
+/// One conversation's loaded window and what the view knows about it.
+#[derive(Debug, Default)]
+pub struct Room {
+    pub messages: BTreeMap<i64, Msg>,
+    /// Older messages than the first loaded one exist on the server.
+    pub has_older: bool,
+    /// Newer messages than the last loaded one exist (the window was trimmed).
+    pub has_newer: bool,
+    /// A LoadOlder / LoadNewer is in flight (answered by MessagesLoaded).
+    pub loading_older: bool,
+    pub loading_newer: bool,
+    /// The first page arrived.
+    pub loaded: bool,
+    pub participants: BTreeMap<String, Participant>,
+    /// Identity → typing. Expiry is the server's; see `update` for the local guard.
+    pub typing: BTreeMap<String, Instant>,
+    pub anchor: Option<Anchor>,
+    /// Messages that arrived while scrolled up.
+    pub new_below: usize,
+    /// Where the "new messages" line goes: the first index after the read
+    /// horizon when the conversation was opened.
+    pub first_unread: Option<i64>,
+    /// Seeking the first unread / oldest message: keep loading older pages until it is loaded.
+    pub seek: Option<i64>,
+    pub wrap_cache: HashMap<String, Wrapped>,
+    /// Marked unread by the user: don't advance the horizon until they come back to it.
+    pub keep_unread: bool,
+}
+
+impl Room {
+    pub fn first_index(&self) -> Option<i64> {
+        self.messages.keys().next().copied()
+    }
+    pub fn last_index(&self) -> Option<i64> {
+        self.messages.keys().next_back().copied()
+    }
+}
+
+/// A message for the status bar, shown until it is replaced or times out.
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub text: String,
+    pub error: bool,
+    pub until: Instant,
+}
+
+/// A read horizon waiting for its debounce to expire.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingRead {
+    pub conversation_sid: String,
+    pub index: i64,
+    pub due: Instant,
+}
+
+/// The size of the message pane at the last draw (paging needs it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaneSize {
+    pub width: u16,
+    pub height: u16,
+}
+
+pub struct App {
+    pub identity: String,
+    pub server: String,
+    pub connection: ConnectionState,
+    pub conversations: HashMap<String, ConversationEntry>,
+    /// Conversation SIDs in list order (recomputed on change).
+    pub order: Vec<String>,
+    pub selected: Option<String>,
+    pub open: Option<String>,
+    pub rooms: HashMap<String, Room>,
+    pub focus: Focus,
+    pub composer: TextArea<'static>,
+    pub drafts: HashMap<String, String>,
+    /// Lines sent, oldest first, and where Up/Down browsing stands.
+    pub history: Vec<String>,
+    pub history_pos: Option<usize>,
+    pub status: Option<Status>,
+    pub show_help: bool,
+    pub settings: Settings,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub outbox: Vec<Command>,
+    pub pending_read: Option<PendingRead>,
+    /// Highest read index sent per conversation, so it is sent only when it changes.
+    pub read_sent: HashMap<String, i64>,
+    pub last_typing_sent: Option<(String, Instant)>,
+    pub pane: PaneSize,
+    /// Ring the bell at the next draw.
+    pub bell: bool,
+    pub quit: bool,
+    /// Wall-clock offset for showing times (local time; UTC in tests).
+    pub utc_offset: time::UtcOffset,
+    /// False between FocusLost and FocusGained: reading needs eyes on the screen.
+    pub terminal_focused: bool,
+    /// A conversation to open as soon as it appears (SID, unique or friendly name):
+    /// set by /create, /join and the launcher's welcome conversation.
+    pub pending_open: Option<String>,
+    /// The message being edited by `/edit` (its SID); Enter saves the edit.
+    pub editing: Option<String>,
+}
+
+impl App {
+    pub fn new(identity: String, server: String, settings: Settings, keymap: Keymap, theme: Theme) -> App {
+        let mut app = App {
+            identity,
+            server,
+            connection: ConnectionState::Connecting,
+            conversations: HashMap::new(),
+            order: Vec::new(),
+            selected: None,
+            open: None,
+            rooms: HashMap::new(),
+            focus: Focus::List,
+            composer: TextArea::default(),
+            drafts: HashMap::new(),
+            history: Vec::new(),
+            history_pos: None,
+            status: None,
+            show_help: false,
+            settings,
+            keymap,
+            theme,
+            outbox: Vec::new(),
+            pending_read: None,
+            read_sent: HashMap::new(),
+            last_typing_sent: None,
+            pane: PaneSize { width: 60, height: 20 },
+            bell: false,
+            quit: false,
+            utc_offset: time::UtcOffset::UTC,
+            terminal_focused: true,
+            pending_open: None,
+            editing: None,
+        };
+        app.reset_composer(String::new());
+        app
+    }
+
+    /// Replaces the composer's text (keeping its look).
+    pub fn reset_composer(&mut self, text: String) {
+        let lines: Vec<String> =
+            if text.is_empty() { vec![String::new()] } else { text.lines().map(str::to_owned).collect() };
+        let mut ta = TextArea::new(lines);
+        ta.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+        ta.set_cursor_line_style(ratatui::style::Style::default());
+        ta.set_placeholder_text("Type a message, or /help");
+        ta.set_placeholder_style(self.theme.dim);
+        ta.move_cursor(ratatui_textarea::CursorMove::Bottom);
+        ta.move_cursor(ratatui_textarea::CursorMove::End);
+        self.composer = ta;
+    }
+
+    pub fn composer_text(&self) -> String {
+        self.composer.lines().join("\n")
+    }
+
+    /// The name the list and title show: friendly name, else unique name, else SID.
+    pub fn display_name(&self, sid: &str) -> String {
+        let Some(e) = self.conversations.get(sid) else { return sid.to_string() };
+        let c = &e.conversation;
+        let name = c.friendly_name.as_deref().filter(|s| !s.is_empty()).or(c.unique_name.as_deref()).unwrap_or(&c.sid);
+        sanitize::line(name)
+    }
+
+    /// Unread messages. With no read horizon yet the server says null (as
+    /// Twilio does); then every message counts as unread.
+    pub fn unread(&self, sid: &str) -> i64 {
+        let Some(e) = self.conversations.get(sid) else { return 0 };
+        let us = e.user_state.as_ref();
+        match (us.and_then(|u| u.unread_messages_count), us.and_then(|u| u.last_read_message_index)) {
+            (Some(n), _) => n,
+            (None, Some(_)) => 0,
+            (None, None) => e.conversation.messages_count as i64,
+        }
+    }
+
+    pub fn is_muted(&self, sid: &str) -> bool {
+        self.conversations
+            .get(sid)
+            .and_then(|e| e.user_state.as_ref())
+            .is_some_and(|u| u.notification_level == NotificationLevel::Muted)
+    }
+
+    pub fn read_horizon(&self, sid: &str) -> Option<i64> {
+        self.conversations.get(sid).and_then(|e| e.user_state.as_ref()).and_then(|u| u.last_read_message_index)
+    }
+
+    /// Recomputes `order` from the conversations and the sort setting.
+    pub fn resort(&mut self) {
+        let mut order: Vec<(bool, String, String, String)> = self
+            .conversations
+            .values()
+            .map(|e| {
+                let c = &e.conversation;
+                let activity =
+                    c.last_message.as_ref().map(|m| m.date_created.clone()).unwrap_or_else(|| c.date_updated.clone());
+                let unread = self.settings.sort == SortOrder::Unread && self.unread(&c.sid) > 0;
+                (unread, activity, self.display_name(&c.sid).to_lowercase(), c.sid.clone())
+            })
+            .collect();
+        order.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)).then_with(|| a.2.cmp(&b.2)));
+        self.order = order.into_iter().map(|o| o.3).collect();
+        if self.selected.as_ref().is_none_or(|s| !self.conversations.contains_key(s)) {
+            self.selected = self
+                .open
+                .clone()
+                .filter(|s| self.conversations.contains_key(s))
+                .or_else(|| self.order.first().cloned());
+        }
+    }
+
+    pub fn selected_pos(&self) -> Option<usize> {
+        let s = self.selected.as_ref()?;
+        self.order.iter().position(|x| x == s)
+    }
+
+    pub fn set_status(&mut self, text: impl Into<String>, error: bool, now: Instant) {
+        let secs = if error { 12 } else { 6 };
+        self.status = Some(Status {
+            text: sanitize::line(&text.into()),
+            error,
+            until: now + std::time::Duration::from_secs(secs),
+        });
+    }
+
+    /// Identities typing in the open conversation, sorted, without the user.
+    pub fn typing_names(&self) -> Vec<String> {
+        let Some(room) = self.open.as_ref().and_then(|s| self.rooms.get(s)) else { return Vec::new() };
+        room.typing.keys().filter(|i| **i != self.identity).cloned().collect()
+    }
+}

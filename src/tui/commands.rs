@@ -1,0 +1,191 @@
+//! Slash commands typed in the composer (`/create NAME`, `/mute`, …): parsed
+//! into `Slash`, then turned into sync commands or local actions. Parse errors
+//! are sentences the status bar can show as they are.
+
+use std::time::Instant;
+
+use crate::api::NotificationLevel;
+use crate::sdk::Command;
+
+use super::app::App;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Slash {
+    Create(String),
+    Join(String),
+    Leave,
+    Add(String),
+    Remove(String),
+    Rename(String),
+    Mute,
+    Unmute,
+    Read,
+    Unread,
+    /// `/edit` alone loads the last own message into the composer; with text it replaces it.
+    Edit(Option<String>),
+    Delete,
+    Help,
+    Quit,
+}
+
+/// The commands with their argument, for /help and the docs.
+pub const HELP: &[(&str, &str)] = &[
+    ("/create NAME", "create a conversation and join it"),
+    ("/join NAME-or-SID", "join a conversation"),
+    ("/leave", "leave this conversation"),
+    ("/add IDENTITY", "add someone to this conversation"),
+    ("/remove IDENTITY", "remove someone from this conversation"),
+    ("/rename NAME", "rename this conversation"),
+    ("/mute, /unmute", "notifications for this conversation"),
+    ("/read, /unread", "mark this conversation read or unread"),
+    ("/edit [TEXT]", "edit your last message"),
+    ("/delete", "delete your last message"),
+    ("/help", "show keys and commands"),
+    ("/quit", "quit"),
+];
+
+/// Parses a line starting with `/`.
+pub fn parse(line: &str) -> Result<Slash, String> {
+    let line = line.trim();
+    let (name, arg) = match line.split_once(char::is_whitespace) {
+        Some((n, a)) => (n, a.trim()),
+        None => (line, ""),
+    };
+    let need = |what: &str, usage: &str| -> Result<String, String> {
+        if arg.is_empty() { Err(format!("{name} needs {what}: {usage}")) } else { Ok(arg.to_string()) }
+    };
+    let none = |s: Slash| -> Result<Slash, String> {
+        if arg.is_empty() { Ok(s) } else { Err(format!("{name} takes no argument")) }
+    };
+    match name {
+        "/create" => need("a name", "/create NAME").map(Slash::Create),
+        "/join" => need("a name or SID", "/join NAME-or-SID").map(Slash::Join),
+        "/leave" => none(Slash::Leave),
+        "/add" => need("an identity", "/add IDENTITY").map(Slash::Add),
+        "/remove" | "/kick" => need("an identity", "/remove IDENTITY").map(Slash::Remove),
+        "/rename" => need("a name", "/rename NAME").map(Slash::Rename),
+        "/mute" => none(Slash::Mute),
+        "/unmute" => none(Slash::Unmute),
+        "/read" => none(Slash::Read),
+        "/unread" => none(Slash::Unread),
+        "/edit" => Ok(Slash::Edit(if arg.is_empty() { None } else { Some(arg.to_string()) })),
+        "/delete" => none(Slash::Delete),
+        "/help" | "/?" => Ok(Slash::Help),
+        "/quit" | "/q" | "/exit" => Ok(Slash::Quit),
+        _ => Err(format!("unknown command {name}; /help lists the commands")),
+    }
+}
+
+/// Runs a slash command against the app. Errors are for the status bar.
+pub fn run(app: &mut App, slash: Slash, now: Instant) -> Result<(), String> {
+    let open = app.open.clone();
+    let need_open = || open.clone().ok_or_else(|| "open a conversation first".to_string());
+    match slash {
+        Slash::Create(name) => {
+            app.pending_open = Some(name.clone());
+            app.outbox.push(Command::Create { friendly_name: name, unique_name: None });
+        }
+        Slash::Join(name) => {
+            app.pending_open = Some(name.clone());
+            app.outbox.push(Command::Join { sid_or_unique_name: name });
+        }
+        Slash::Leave => app.outbox.push(Command::Leave { conversation_sid: need_open()? }),
+        Slash::Add(identity) => {
+            app.outbox.push(Command::AddParticipant { conversation_sid: need_open()?, identity });
+        }
+        Slash::Remove(identity) => {
+            app.outbox.push(Command::RemoveParticipant { conversation_sid: need_open()?, identity });
+        }
+        Slash::Rename(friendly_name) => {
+            app.outbox.push(Command::Rename { conversation_sid: need_open()?, friendly_name });
+        }
+        Slash::Mute | Slash::Unmute => {
+            let level = if slash == Slash::Mute { NotificationLevel::Muted } else { NotificationLevel::Default };
+            app.outbox.push(Command::SetNotificationLevel { conversation_sid: need_open()?, level });
+        }
+        Slash::Read => mark_read(app, need_open()?),
+        Slash::Unread => mark_unread(app, need_open()?),
+        Slash::Edit(text) => {
+            let sid = need_open()?;
+            let (msid, body) = last_own(app, &sid).ok_or("you have no message here to edit")?;
+            match text {
+                Some(body) => app.outbox.push(Command::Edit { conversation_sid: sid, message_sid: msid, body }),
+                None => {
+                    app.reset_composer(body);
+                    app.editing = Some(msid);
+                    app.set_status("editing your last message: Enter saves, Esc cancels", false, now);
+                    return Ok(());
+                }
+            }
+        }
+        Slash::Delete => {
+            let sid = need_open()?;
+            let (msid, _) = last_own(app, &sid).ok_or("you have no message here to delete")?;
+            app.outbox.push(Command::Delete { conversation_sid: sid, message_sid: msid });
+        }
+        Slash::Help => app.show_help = true,
+        Slash::Quit => app.quit = true,
+    }
+    Ok(())
+}
+
+pub fn mark_read(app: &mut App, sid: String) {
+    app.outbox.push(Command::MarkAllRead { conversation_sid: sid.clone() });
+    let newest = app.rooms.get(&sid).and_then(|r| r.last_index());
+    if let Some(us) = app.conversations.get_mut(&sid).and_then(|e| e.user_state.as_mut()) {
+        us.unread_messages_count = Some(0);
+        if newest.is_some() {
+            us.last_read_message_index = newest;
+        }
+    }
+    if let Some(n) = newest {
+        app.read_sent.insert(sid, n);
+    }
+    app.resort();
+}
+
+pub fn mark_unread(app: &mut App, sid: String) {
+    app.outbox.push(Command::MarkAllUnread { conversation_sid: sid.clone() });
+    app.read_sent.remove(&sid);
+    if app.pending_read.as_ref().is_some_and(|p| p.conversation_sid == sid) {
+        app.pending_read = None;
+    }
+    let count = app.conversations.get(&sid).map(|e| e.conversation.messages_count as i64);
+    if let Some(us) = app.conversations.get_mut(&sid).and_then(|e| e.user_state.as_mut()) {
+        us.last_read_message_index = None;
+        us.unread_messages_count = count;
+    }
+    // Reading on keeps it unread until you look away: stop following.
+    if let Some(room) = app.rooms.get_mut(&sid) {
+        room.first_unread = room.first_index();
+        room.keep_unread = true;
+    }
+    app.resort();
+}
+
+/// The SID and body of the user's newest loaded message in `sid`.
+fn last_own(app: &App, sid: &str) -> Option<(String, String)> {
+    let room = app.rooms.get(sid)?;
+    room.messages.values().rev().find(|m| m.author == app.identity).map(|m| (m.sid.clone(), m.body.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_parse_with_their_arguments() {
+        assert_eq!(parse("/create  Team chat "), Ok(Slash::Create("Team chat".into())));
+        assert_eq!(parse("/join general"), Ok(Slash::Join("general".into())));
+        assert_eq!(parse("/edit"), Ok(Slash::Edit(None)));
+        assert_eq!(parse("/edit fixed typo"), Ok(Slash::Edit(Some("fixed typo".into()))));
+        assert_eq!(parse("/quit"), Ok(Slash::Quit));
+    }
+
+    #[test]
+    fn bad_commands_say_what_went_wrong() {
+        assert_eq!(parse("/add").unwrap_err(), "/add needs an identity: /add IDENTITY");
+        assert_eq!(parse("/mute now").unwrap_err(), "/mute takes no argument");
+        assert!(parse("/frobnicate").unwrap_err().contains("unknown command /frobnicate"));
+    }
+}

@@ -1,0 +1,489 @@
+//! The reducer for what the sync task says: each `Diff` changes `App`, and the
+//! timers (read-horizon debounce, typing guard, status expiry) fire from
+//! `on_tick`. Shared moves used by key handling too (open a conversation,
+//! scroll, ask for pages, trim) live here so there is one place for each rule.
+
+use std::time::{Duration, Instant};
+
+use crate::api::Message;
+use crate::sdk::{Command, ConnectionState, ConversationEntry, Diff};
+
+use super::app::{Anchor, App, Msg, PendingRead, Room};
+use super::message_view::{self, ViewCtx};
+
+/// How long the read horizon waits before it is sent (so scrolling through
+/// doesn't send one per message).
+pub const READ_DEBOUNCE: Duration = Duration::from_millis(800);
+/// A typing mark disappears after this long if the server's typingEnded is lost.
+pub const TYPING_GUARD: Duration = Duration::from_secs(30);
+/// At most one typing command per this long.
+pub const TYPING_EVERY: Duration = Duration::from_secs(3);
+
+/// Applies one diff from the sync task.
+pub fn on_diff(app: &mut App, diff: Diff, now: Instant) {
+    match diff {
+        Diff::Connection(state) => {
+            if state == ConnectionState::Denied {
+                app.set_status("the server refused the access token (denied)", true, now);
+            }
+            let back = state == ConnectionState::Connected && app.connection != ConnectionState::Connected;
+            app.connection = state;
+            if back {
+                retry_in_flight(app);
+            }
+        }
+        Diff::Me(user) => app.identity = user.identity,
+        Diff::Conversations(list) => {
+            app.conversations = list.into_iter().map(|e| (e.conversation.sid.clone(), e)).collect();
+            app.rooms.retain(|sid, _| app.conversations.contains_key(sid));
+            if app.open.as_ref().is_some_and(|s| !app.conversations.contains_key(s)) {
+                app.open = None;
+            }
+            app.resort();
+            open_pending_or_first(app, now);
+        }
+        Diff::ConversationUpserted(entry) => upsert_conversation(app, entry, now),
+        Diff::ConversationRemoved { conversation_sid } => {
+            app.conversations.remove(&conversation_sid);
+            app.rooms.remove(&conversation_sid);
+            app.drafts.remove(&conversation_sid);
+            let was_open = app.open.as_deref() == Some(&conversation_sid);
+            let pos = app.selected_pos();
+            app.resort();
+            if was_open {
+                app.open = None;
+                let next = pos.and_then(|p| app.order.get(p.min(app.order.len().saturating_sub(1))).cloned());
+                if let Some(next) = next {
+                    open_conversation(app, &next, now);
+                } else {
+                    app.reset_composer(String::new());
+                }
+            }
+        }
+        Diff::Participants { conversation_sid, participants } => {
+            let room = app.rooms.entry(conversation_sid).or_default();
+            room.participants = participants.into_iter().map(|p| (p.sid.clone(), p)).collect();
+        }
+        Diff::ParticipantUpserted(p) => {
+            let room = app.rooms.entry(p.conversation_sid.clone()).or_default();
+            room.participants.insert(p.sid.clone(), p);
+        }
+        Diff::ParticipantRemoved { conversation_sid, participant_sid } => {
+            if let Some(room) = app.rooms.get_mut(&conversation_sid)
+                && let Some(p) = room.participants.remove(&participant_sid)
+                && let Some(id) = p.identity
+            {
+                room.typing.remove(&id);
+            }
+        }
+        Diff::MessagesLoaded { conversation_sid, messages, has_older, has_newer } => {
+            messages_loaded(app, &conversation_sid, &messages, has_older, has_newer);
+        }
+        Diff::MessageUpserted(m) => message_upserted(app, &m),
+        Diff::MessageRemoved { conversation_sid, message_sid, index } => {
+            if let Some(room) = app.rooms.get_mut(&conversation_sid)
+                && room.messages.get(&index).is_some_and(|m| m.sid == message_sid)
+            {
+                room.messages.remove(&index);
+                room.wrap_cache.remove(&message_sid);
+            }
+        }
+        Diff::Typing { conversation_sid, identity, typing } => {
+            let room = app.rooms.entry(conversation_sid).or_default();
+            let identity = super::sanitize::line(&identity);
+            if typing {
+                room.typing.insert(identity, now + TYPING_GUARD);
+            } else {
+                room.typing.remove(&identity);
+            }
+        }
+        Diff::Error(text) => app.set_status(text, true, now),
+        Diff::TokenAboutToExpire => {}
+        Diff::TokenExpired => app.set_status("the access token expired; restart convo-tui to sign in again", true, now),
+    }
+    check_read(app, now);
+}
+
+fn upsert_conversation(app: &mut App, entry: ConversationEntry, now: Instant) {
+    let sid = entry.conversation.sid.clone();
+    app.conversations.insert(sid.clone(), entry);
+    app.resort();
+    if app.open.is_none() || pending_matches(app, &sid) {
+        open_pending_or_first(app, now);
+    }
+}
+
+/// After a reconnect: requests that failed while offline would otherwise wait
+/// forever, so pages in flight are forgotten and unanswered opens are re-sent.
+fn retry_in_flight(app: &mut App) {
+    for (sid, room) in &mut app.rooms {
+        if !room.loaded && room.loading_older {
+            app.outbox.push(Command::Open { conversation_sid: sid.clone() });
+        } else {
+            room.loading_older = false;
+            room.loading_newer = false;
+        }
+    }
+}
+
+/// Whether `sid` is the conversation a /create, /join or the launcher asked to open.
+fn pending_matches(app: &App, sid: &str) -> bool {
+    let Some(want) = app.pending_open.as_deref() else { return false };
+    let Some(e) = app.conversations.get(sid) else { return false };
+    let c = &e.conversation;
+    c.sid == want || c.unique_name.as_deref() == Some(want) || c.friendly_name.as_deref() == Some(want)
+}
+
+/// Opens the conversation asked for (if it has arrived), else the selected one
+/// when nothing is open yet.
+fn open_pending_or_first(app: &mut App, now: Instant) {
+    if app.pending_open.is_some() {
+        let found = app.order.iter().find(|s| pending_matches(app, s)).cloned();
+        if let Some(sid) = found {
+            app.pending_open = None;
+            open_conversation(app, &sid, now);
+            return;
+        }
+    }
+    if app.open.is_none()
+        && let Some(sid) = app.selected.clone()
+    {
+        open_conversation(app, &sid, now);
+    }
+}
+
+/// Makes `sid` the open conversation: saves the draft of the one left, loads
+/// this one's draft, places the "new messages" line and asks for its messages
+/// the first time.
+pub fn open_conversation(app: &mut App, sid: &str, now: Instant) {
+    if app.open.as_deref() == Some(sid) {
+        app.selected = Some(sid.to_string());
+        return;
+    }
+    if let Some(old) = app.open.take() {
+        let text = app.composer_text();
+        if text.trim().is_empty() {
+            app.drafts.remove(&old);
+        } else {
+            app.drafts.insert(old, text);
+        }
+    }
+    app.editing = None;
+    app.open = Some(sid.to_string());
+    app.selected = Some(sid.to_string());
+    let draft = app.drafts.get(sid).cloned().unwrap_or_default();
+    app.reset_composer(draft);
+    app.history_pos = None;
+    let unread = app.unread(sid);
+    let horizon = app.read_horizon(sid);
+    let room = app.rooms.entry(sid.to_string()).or_default();
+    room.first_unread = if unread > 0 { Some(horizon.map_or(0, |h| h + 1)) } else { None };
+    room.anchor = None;
+    room.new_below = 0;
+    room.seek = None;
+    room.keep_unread = false;
+    if !room.loaded && !room.loading_older {
+        room.loading_older = true;
+        app.outbox.push(Command::Open { conversation_sid: sid.to_string() });
+    }
+    check_read(app, now);
+}
+
+fn merge_messages(room: &mut Room, messages: &[Message], has_older: bool, has_newer: bool) {
+    let (Some(p0), Some(p1)) = (messages.first().map(|m| m.index), messages.last().map(|m| m.index)) else {
+        // An empty page still tells where the ends are.
+        if room.messages.is_empty() {
+            room.has_older = has_older;
+            room.has_newer = has_newer;
+        } else if room.loading_older && !has_older {
+            room.has_older = false;
+        }
+        return;
+    };
+    let window = room.first_index().zip(room.last_index());
+    let disjoint_newest = window.is_some_and(|(_, w1)| room.has_newer && !has_newer && p0 > w1);
+    match window {
+        Some((w0, w1)) if !disjoint_newest => {
+            room.has_older = if p0 <= w0 { has_older } else { room.has_older };
+            room.has_newer = if p1 >= w1 { has_newer } else { room.has_newer };
+        }
+        _ => {
+            // First page, or the newest page after far pages were dropped: it replaces the window.
+            room.messages.clear();
+            room.wrap_cache.clear();
+            room.anchor = None;
+            room.has_older = has_older;
+            room.has_newer = has_newer;
+        }
+    }
+    for m in messages {
+        let msg = Msg::from_api(m);
+        room.wrap_cache.remove(&msg.sid);
+        room.messages.insert(msg.index, msg);
+    }
+}
+
+fn messages_loaded(app: &mut App, sid: &str, messages: &[Message], has_older: bool, has_newer: bool) {
+    let page_size = app.settings.page_size;
+    let Some(room) = app.rooms.get_mut(sid) else { return };
+    merge_messages(room, messages, has_older, has_newer);
+    room.loaded = true;
+    room.loading_older = false;
+    room.loading_newer = false;
+    // Seeking (first unread, oldest): keep going until the target is loaded.
+    if let Some(target) = room.seek {
+        let first = room.first_index().unwrap_or(i64::MAX);
+        if first <= target || !room.has_older {
+            room.seek = None;
+            let at = room.messages.range(target..).next().map(|(i, _)| *i).or(room.first_index());
+            room.anchor = at.map(|index| Anchor { index, row: 0 });
+        } else {
+            room.loading_older = true;
+            let count = (first.saturating_sub(target)).clamp(page_size as i64, 1000) as u32;
+            app.outbox.push(Command::LoadOlder { conversation_sid: sid.to_string(), before_index: first, count });
+        }
+    }
+    trim(app, sid);
+}
+
+fn message_upserted(app: &mut App, m: &Message) {
+    let sid = m.conversation_sid.clone();
+    let mine = m.author.as_deref() == Some(app.identity.as_str());
+    let looking = app.open.as_deref() == Some(&sid) && app.terminal_focused;
+    let muted = app.is_muted(&sid);
+    let bell = app.settings.bell;
+    let Some(room) = app.rooms.get_mut(&sid) else {
+        if !mine && !muted && bell {
+            app.bell = true;
+        }
+        return;
+    };
+    if let Some(author) = &m.author {
+        room.typing.remove(&super::sanitize::line(author));
+    }
+    let msg = Msg::from_api(m);
+    if room.messages.contains_key(&msg.index) {
+        room.wrap_cache.remove(&msg.sid);
+        room.messages.insert(msg.index, msg);
+        return;
+    }
+    let is_new = room.last_index().is_none_or(|l| msg.index > l);
+    if !is_new {
+        // An older message we don't hold (trimmed away): nothing to show.
+        if room.first_index().is_some_and(|f| msg.index > f) {
+            room.messages.insert(msg.index, msg);
+        }
+        return;
+    }
+    if !mine && !muted && bell && !looking {
+        app.bell = true;
+    }
+    if room.has_newer {
+        // Our window ends before the newest: this one is fetched when we scroll there.
+        room.new_below += 1;
+        return;
+    }
+    if room.anchor.is_some() && !mine {
+        room.new_below += 1;
+    }
+    if mine {
+        // Sending jumps to the newest.
+        room.anchor = None;
+        room.new_below = 0;
+    }
+    room.messages.insert(msg.index, msg);
+    trim(app, &sid);
+}
+
+/// Caps a room's window at `max_messages`, keeping the part around the view,
+/// and tells the sync task to forget the rest too.
+pub fn trim(app: &mut App, sid: &str) {
+    let max = app.settings.max_messages.max(app.settings.page_size as usize * 2);
+    let Some(room) = app.rooms.get_mut(sid) else { return };
+    if room.messages.len() <= max {
+        return;
+    }
+    // Trim a quarter below the cap, so a stream of live messages trims once
+    // per many arrivals rather than on each one.
+    let max = max - max / 4;
+    let keys: Vec<i64> = room.messages.keys().copied().collect();
+    let from = match room.anchor {
+        None => keys.len() - max,
+        Some(a) => {
+            let pos = keys.partition_point(|k| *k < a.index);
+            pos.saturating_sub(max / 2).min(keys.len() - max)
+        }
+    };
+    let (lo, hi) = (keys[from], keys[from + max - 1]);
+    if from > 0 {
+        room.has_older = true;
+    }
+    if from + max < keys.len() {
+        room.has_newer = true;
+    }
+    let dropped: Vec<i64> = keys.iter().copied().filter(|k| *k < lo || *k > hi).collect();
+    for k in dropped {
+        if let Some(m) = room.messages.remove(&k) {
+            room.wrap_cache.remove(&m.sid);
+        }
+    }
+    app.outbox.push(Command::Trim { conversation_sid: sid.to_string(), keep_from: lo, keep_to: hi });
+}
+
+/// Context for viewport math with the current pane size.
+fn with_room<R>(app: &mut App, f: impl FnOnce(&mut Room, usize, &ViewCtx) -> R) -> Option<R> {
+    let sid = app.open.clone()?;
+    let ctx = ViewCtx { width: app.pane.width, me: &app.identity, theme: &app.theme, offset: app.utc_offset };
+    let height = app.pane.height as usize;
+    let room = app.rooms.get_mut(&sid)?;
+    Some(f(room, height, &ctx))
+}
+
+/// Scrolls the open conversation up `rows`, asking for older messages before
+/// the view needs them (when less than two screens are loaded above).
+pub fn scroll_up(app: &mut App, rows: usize, now: Instant) {
+    let r = with_room(app, |room, height, ctx| {
+        message_view::scroll_up(room, rows, height, ctx);
+        let above = room.anchor.map_or(0, |a| message_view::rows_above(room, a, height * 2, ctx));
+        above < height * 2
+    });
+    if r == Some(true) {
+        load_older(app);
+    }
+    check_read(app, now);
+}
+
+pub fn scroll_down(app: &mut App, rows: usize, now: Instant) {
+    let at_bottom = with_room(app, |room, height, ctx| message_view::scroll_down(room, rows, height, ctx));
+    if at_bottom == Some(true) {
+        load_newer(app);
+    }
+    check_read(app, now);
+}
+
+pub fn load_older(app: &mut App) {
+    let Some(sid) = app.open.clone() else { return };
+    let count = app.settings.page_size;
+    let Some(room) = app.rooms.get_mut(&sid) else { return };
+    if !room.loaded || !room.has_older || room.loading_older {
+        return;
+    }
+    let Some(first) = room.first_index() else { return };
+    room.loading_older = true;
+    app.outbox.push(Command::LoadOlder { conversation_sid: sid, before_index: first, count });
+}
+
+pub fn load_newer(app: &mut App) {
+    let Some(sid) = app.open.clone() else { return };
+    let count = app.settings.page_size;
+    let Some(room) = app.rooms.get_mut(&sid) else { return };
+    if !room.loaded || !room.has_newer || room.loading_newer {
+        return;
+    }
+    let Some(last) = room.last_index() else { return };
+    room.loading_newer = true;
+    app.outbox.push(Command::LoadNewer { conversation_sid: sid, after_index: last, count });
+}
+
+/// Jumps to the newest message; if far pages were dropped, fetches the newest page.
+pub fn jump_newest(app: &mut App, now: Instant) {
+    let Some(sid) = app.open.clone() else { return };
+    let Some(room) = app.rooms.get_mut(&sid) else { return };
+    room.anchor = None;
+    room.new_below = 0;
+    room.seek = None;
+    if room.has_newer {
+        room.loading_older = true;
+        app.outbox.push(Command::Open { conversation_sid: sid });
+    }
+    check_read(app, now);
+}
+
+/// Jumps to `target` (an index), loading older pages until it is there.
+pub fn jump_to(app: &mut App, target: i64) {
+    let Some(sid) = app.open.clone() else { return };
+    let page = app.settings.page_size as i64;
+    let Some(room) = app.rooms.get_mut(&sid) else { return };
+    let first = room.first_index();
+    if first.is_some_and(|f| f <= target) || !room.has_older {
+        let at = room.messages.range(target..).next().map(|(i, _)| *i).or(first);
+        room.anchor = at.map(|index| Anchor { index, row: 0 });
+        return;
+    }
+    room.seek = Some(target);
+    if !room.loading_older
+        && let Some(first) = first
+    {
+        room.loading_older = true;
+        let count = (first - target).clamp(page, 1000) as u32;
+        app.outbox.push(Command::LoadOlder { conversation_sid: sid, before_index: first, count });
+    }
+}
+
+/// Schedules a read-horizon advance when the newest message of the open
+/// conversation is on screen and the horizon is behind it.
+pub fn check_read(app: &mut App, now: Instant) {
+    let Some(sid) = app.open.clone() else { return };
+    let Some(room) = app.rooms.get(&sid) else { return };
+    if !room.loaded || room.has_newer || room.anchor.is_some() || room.keep_unread || !app.terminal_focused {
+        return;
+    }
+    let Some(newest) = room.last_index() else { return };
+    let known = app.read_horizon(&sid).max(app.read_sent.get(&sid).copied()).unwrap_or(-1);
+    let unread = app.unread(&sid);
+    if newest <= known && unread == 0 {
+        return;
+    }
+    match &mut app.pending_read {
+        Some(p) if p.conversation_sid == sid => p.index = p.index.max(newest),
+        _ => {
+            flush_read(app);
+            app.pending_read = Some(PendingRead { conversation_sid: sid, index: newest, due: now + READ_DEBOUNCE });
+        }
+    }
+}
+
+/// Sends the pending read horizon now.
+fn flush_read(app: &mut App) {
+    let Some(p) = app.pending_read.take() else { return };
+    let sent = app.read_sent.get(&p.conversation_sid).copied().unwrap_or(-1);
+    let horizon = app.read_horizon(&p.conversation_sid).unwrap_or(-1);
+    if p.index <= sent.max(horizon) && app.unread(&p.conversation_sid) == 0 {
+        return;
+    }
+    app.read_sent.insert(p.conversation_sid.clone(), p.index);
+    app.outbox.push(Command::AdvanceRead { conversation_sid: p.conversation_sid.clone(), index: p.index });
+    // Show it at once; the server's userConversationUpdated confirms it.
+    let newest = app.rooms.get(&p.conversation_sid).and_then(Room::last_index);
+    if let Some(us) = app.conversations.get_mut(&p.conversation_sid).and_then(|e| e.user_state.as_mut()) {
+        us.last_read_message_index = Some(p.index);
+        if newest.is_some_and(|n| n <= p.index) {
+            us.unread_messages_count = Some(0);
+        }
+    }
+    app.resort();
+}
+
+/// Fires what is due: the read horizon, typing guards, the status line.
+pub fn on_tick(app: &mut App, now: Instant) {
+    if app.pending_read.as_ref().is_some_and(|p| p.due <= now) {
+        flush_read(app);
+    }
+    for room in app.rooms.values_mut() {
+        room.typing.retain(|_, until| *until > now);
+    }
+    if app.status.as_ref().is_some_and(|s| s.until <= now) {
+        app.status = None;
+    }
+}
+
+/// When `on_tick` next has something to do (None: nothing pending, sleep).
+pub fn next_deadline(app: &App) -> Option<Instant> {
+    let typing = app.rooms.values().flat_map(|r| r.typing.values().copied()).min();
+    [app.pending_read.as_ref().map(|p| p.due), app.status.as_ref().map(|s| s.until), typing].into_iter().flatten().min()
+}
+
+/// Sends the pending read horizon at once (used when quitting).
+pub fn flush_pending(app: &mut App) {
+    flush_read(app);
+}

@@ -1,0 +1,80 @@
+//! Drawing: the screen layout and one widget per pane. `draw` is the only entry;
+//! apart from the message pane's wrap cache and the remembered pane size (both
+//! in `App`), it reads state and changes nothing.
+
+pub mod composer;
+pub mod conversation_list;
+pub mod help;
+pub mod message_pane;
+pub mod sidebar;
+pub mod status_bar;
+pub mod typing_line;
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
+
+use super::app::{App, Focus};
+use super::theme::Theme;
+
+/// Below this the layout can't show a usable screen; it says so instead.
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 10;
+/// The sidebar shows from this width on.
+pub const SIDEBAR_MIN_WIDTH: u16 = 100;
+
+pub fn draw(frame: &mut Frame, app: &mut App) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "The terminal is too small ({}×{}).\nconvo-tui needs at least {MIN_WIDTH}×{MIN_HEIGHT}.\nCtrl-C quits.",
+            area.width, area.height
+        );
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).alignment(Alignment::Center), area);
+        return;
+    }
+    let [main, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    let list_w = (area.width / 4).clamp(18, 32);
+    let [list, right] = Layout::horizontal([Constraint::Length(list_w), Constraint::Min(1)]).areas(main);
+    let composer_h = (app.composer.lines().len() as u16 + 2).clamp(3, 8);
+    let [panes, typing, composer] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(1), Constraint::Length(composer_h)]).areas(right);
+    let show_sidebar = app.settings.sidebar && area.width >= SIDEBAR_MIN_WIDTH && app.open.is_some();
+    let (messages, side) = if show_sidebar {
+        let [m, s] = Layout::horizontal([Constraint::Min(20), Constraint::Length(22)]).areas(panes);
+        (m, Some(s))
+    } else {
+        (panes, None)
+    };
+    conversation_list::draw(frame, list, app);
+    message_pane::draw(frame, messages, app);
+    if let Some(s) = side {
+        sidebar::draw(frame, s, app);
+    }
+    typing_line::draw(frame, typing, app);
+    composer::draw(frame, composer, app);
+    status_bar::draw(frame, status, app);
+    if app.show_help {
+        help::draw(frame, area, app);
+    }
+}
+
+/// A pane's frame: bold thick border when it has focus.
+pub fn pane_block<'a>(title: impl Into<ratatui::text::Line<'a>>, focused: bool, theme: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused { BorderType::Thick } else { BorderType::Rounded })
+        .border_style(if focused { theme.border_focused } else { theme.border })
+        .title(title)
+}
+
+/// A centered rectangle of at most `w`×`h` inside `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+}
+
+pub fn focused(app: &App, f: Focus) -> bool {
+    app.focus == f && !app.show_help
+}

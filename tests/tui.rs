@@ -1,0 +1,14 @@
+//! Tests of the terminal client: reducers driven with the sync task's diffs and
+//! keys, `TestBackend` snapshots of each pane in its states (committed under
+//! tests/tui/snapshots), and the real binary in tmux against a real server.
+
+#[path = "tui/e2e.rs"]
+mod e2e;
+#[path = "tui/fixtures.rs"]
+mod fixtures;
+#[path = "tui/reducer.rs"]
+mod reducer;
+#[path = "tui/snapshots.rs"]
+mod snapshots;
+#[path = "tui/tmux.rs"]
+mod tmux;

@@ -1,0 +1,281 @@
+//! The real `convo-tui` binary in tmux against a real server (in-process,
+//! SQLite in a tempdir) and a second participant, bob, who acts through the
+//! admin REST API and his own stream socket. Every wait polls the screen or
+//! the server with a generous timeout; nothing asserts on time.
+
+use std::path::{Path, PathBuf};
+
+use convo_tui::api::token::TokenIssuer;
+use convo_tui::config::Credentials;
+use serde_json::Value;
+
+use crate::tmux::{Tmux, eventually};
+
+const BIN: &str = env!("CARGO_BIN_EXE_convo-tui");
+
+/// A server on 127.0.0.1:0 with its own data dir, and admin access to it.
+struct World {
+    rt: tokio::runtime::Runtime,
+    url: String,
+    creds: Credentials,
+    http: reqwest::Client,
+    _data: tempfile::TempDir,
+}
+
+impl World {
+    fn new() -> World {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let data = tempfile::tempdir().unwrap();
+        let creds = Credentials::generate();
+        let config = convo_tui::server::ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: data.path().to_path_buf(),
+            public_url: None,
+            credentials: creds.clone(),
+        };
+        let server = rt.block_on(convo_tui::server::start(config)).unwrap();
+        let url = server.url();
+        // The server lives as long as the runtime; keep its handle there.
+        rt.spawn(async move {
+            let _keep = server;
+            std::future::pending::<()>().await
+        });
+        World { rt, url, creds, http: reqwest::Client::new(), _data: data }
+    }
+
+    fn token(&self, identity: &str) -> String {
+        let issuer = TokenIssuer {
+            account_sid: &self.creds.account_sid,
+            api_key_sid: &self.creds.api_key_sid,
+            api_key_secret: &self.creds.api_key_secret,
+            service_sid: None,
+        };
+        issuer.mint(identity, convo_tui::api::time::now_unix(), 3600)
+    }
+
+    async fn post_async(&self, path: &str, form: &[(&str, &str)]) -> Value {
+        let r = self
+            .http
+            .post(format!("{}/v1/{path}", self.url))
+            .basic_auth(&self.creds.account_sid, Some(&self.creds.auth_token))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let body: Value = r.json().await.unwrap();
+        assert!(status.is_success(), "POST {path}: {status} {body}");
+        body
+    }
+
+    fn post(&self, path: &str, form: &[(&str, &str)]) -> Value {
+        self.rt.block_on(self.post_async(path, form))
+    }
+
+    async fn get_async(&self, path: &str) -> Value {
+        let r = self
+            .http
+            .get(format!("{}/v1/{path}", self.url))
+            .basic_auth(&self.creds.account_sid, Some(&self.creds.auth_token))
+            .send()
+            .await
+            .unwrap();
+        r.json().await.unwrap()
+    }
+
+    /// A conversation with `members`; returns its SID.
+    fn conversation(&self, name: &str, members: &[&str]) -> String {
+        let c = self.post("Conversations", &[("FriendlyName", name)]);
+        let sid = c["sid"].as_str().unwrap().to_string();
+        for m in members {
+            self.post(&format!("Conversations/{sid}/Participants"), &[("Identity", m)]);
+        }
+        sid
+    }
+
+    fn say(&self, sid: &str, author: &str, body: &str) {
+        self.post(&format!("Conversations/{sid}/Messages"), &[("Author", author), ("Body", body)]);
+    }
+
+    /// `me`'s read horizon in `sid`, as the server has it.
+    async fn horizon(&self, sid: &str, identity: &str) -> Option<i64> {
+        let ps = self.get_async(&format!("Conversations/{sid}/Participants")).await;
+        ps["participants"].as_array()?.iter().find(|p| p["identity"] == identity)?["last_read_message_index"].as_i64()
+    }
+
+    /// The client's environment: an empty HOME and XDG dirs inside `home`.
+    fn env(home: &Path) -> Vec<(&'static str, String)> {
+        let h = |s: &str| home.join(s).display().to_string();
+        vec![
+            ("HOME", home.display().to_string()),
+            ("XDG_CONFIG_HOME", h(".config")),
+            ("XDG_DATA_HOME", h(".local/share")),
+            ("XDG_CACHE_HOME", h(".cache")),
+            ("USER", "me".to_string()),
+        ]
+    }
+
+    fn launch(&self, name: &str, home: &Path, identity: &str) -> Tmux {
+        let token = self.token(identity);
+        let args = ["--server", self.url.as_str(), "--identity", identity, "--token", token.as_str()];
+        Tmux::start(name, Path::new(BIN), &args, &World::env(home), 120, 36)
+    }
+}
+
+/// Keeps sending bob's typing frames on his own stream socket until dropped.
+fn bob_types(world: &World, sid: &str) -> tokio::task::JoinHandle<()> {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = format!("{}/v1/Stream", world.url.replacen("http", "ws", 1));
+    let token = world.token("bob");
+    let frame = serde_json::json!({"type": "typing", "conversation_sid": sid}).to_string();
+    world.rt.spawn(async move {
+        let mut req = url.into_client_request().unwrap();
+        req.headers_mut().insert("X-Twilio-Token", token.parse().unwrap());
+        let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+        loop {
+            if ws.send(tokio_tungstenite::tungstenite::Message::text(frame.clone())).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    })
+}
+
+/// The conversation-list row (the pane's first 30 columns at 120 wide) naming `needle`.
+fn line_with(screen: &str, needle: &str) -> Option<String> {
+    screen.lines().skip(1).map(|l| l.chars().take(30).collect::<String>()).find(|l| l.contains(needle))
+}
+
+#[test]
+fn chat_end_to_end_unread_read_send_typing_hostile_text_and_clean_exit() {
+    let world = World::new();
+    let general = world.conversation("general", &["me", "bob"]);
+    for i in 1..=3 {
+        world.say(&general, "bob", &format!("general message {i}"));
+    }
+    let other = world.conversation("other", &["me", "bob"]);
+    world.say(&other, "bob", "other says hi");
+    let home = tempfile::tempdir().unwrap();
+    let t = world.launch("chat", home.path(), "me");
+
+    // The list shows the unread count of the conversation that is not open
+    // (the newest one opens by itself; both were made in the same second).
+    let screen = t.wait_until("both conversations listed, one open", |s| {
+        line_with(s, "general").is_some() && line_with(s, "other").is_some() && line_with(s, "▸").is_some()
+    });
+    let general_open = line_with(&screen, "general").is_some_and(|l| l.contains('▸'));
+    let (closed, closed_name, closed_unread, closed_last) =
+        if general_open { (&other, "other", " 1", 0) } else { (&general, "general", " 3", 2) };
+    t.wait_until("the unread count in the list", |s| {
+        line_with(s, closed_name).is_some_and(|l| l.trim_end_matches(['│', ' ', '┃']).ends_with(closed_unread))
+    });
+    let title_before = t.format("pane_title");
+
+    // Opening it marks it read on the server.
+    t.keys(&["M-Down"]);
+    t.wait_until("the other conversation open", |s| line_with(s, closed_name).is_some_and(|l| l.contains('▸')));
+    let h = world.rt.block_on(eventually("read on the server", || async {
+        world.horizon(closed, "me").await.filter(|h| *h == closed_last)
+    }));
+    assert_eq!(h, closed_last);
+    if general_open {
+        // Back to general for the rest.
+        t.keys(&["M-Up"]);
+    }
+    t.wait_until("general open", |s| line_with(s, "general").is_some_and(|l| l.contains('▸')));
+    t.wait_for("general message 3");
+
+    // A typed line arrives on the server as the user.
+    t.type_text("hello from tmux");
+    t.keys(&["Enter"]);
+    let body = world.rt.block_on(eventually("the typed message on the server", || async {
+        let page = world.get_async(&format!("Conversations/{general}/Messages?Order=desc&PageSize=5")).await;
+        page["messages"].as_array()?.iter().find(|m| m["body"] == "hello from tmux").cloned()
+    }));
+    assert_eq!(body["author"], "me");
+    t.wait_for("me: hello from tmux");
+
+    // The other side's typing shows.
+    let typing = bob_types(&world, &general);
+    t.wait_for("bob is typing…");
+    typing.abort();
+
+    // A hostile message changes neither the title nor the screen.
+    let hostile = "\x1b]0;PWNED\x07\x1b]2;PWNED\x1b\\\x1b[2J\x1b[H\x1b[31mred\x1b[0m \u{202e}desrever\u{202c} \x1b[?1049l\x1bc tail-of-hostile";
+    world.say(&general, "bob", hostile);
+    let screen = t.wait_for("tail-of-hostile");
+    assert!(
+        screen.contains("general message 1") && screen.contains("hello from tmux"),
+        "screen was cleared:\n{screen}"
+    );
+    assert!(screen.contains("Conversations") && screen.contains("other"), "{screen}");
+    assert!(!screen.contains("PWNED"), "{screen}");
+    assert_eq!(t.format("pane_title"), title_before, "the title changed");
+    assert_eq!(t.format("alternate_on"), "1", "still on the alternate screen");
+
+    // Ctrl-C exits 0 and the terminal is restored.
+    t.keys(&["C-c"]);
+    let screen = t.wait_for("EXITED:");
+    assert!(screen.contains("EXITED:0"), "{screen}");
+    assert_eq!(t.format("alternate_on"), "0", "alternate screen left");
+    assert_eq!(t.format("cursor_flag"), "1", "cursor shown");
+    assert_eq!(t.format("mouse_any_flag"), "0", "mouse reporting off");
+}
+
+#[test]
+fn page_up_reaches_the_first_of_several_hundred_messages() {
+    let world = World::new();
+    let sid = world.conversation("history", &["me"]);
+    world.rt.block_on(async {
+        for i in 0..400 {
+            let body = format!("history line {i:04}");
+            world.post_async(&format!("Conversations/{sid}/Messages"), &[("Author", "bob"), ("Body", &body)]).await;
+        }
+    });
+    let home = tempfile::tempdir().unwrap();
+    let t = world.launch("history", home.path(), "me");
+    t.wait_for("history line 0399");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        t.keys(&["PageUp"]);
+        let screen = t.capture();
+        if screen.contains("history line 0000") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never reached the first message:\n{screen}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let screen = t.wait_for("history line 0000");
+    assert!(!screen.contains("history line 0399"), "{screen}");
+    t.keys(&["End"]);
+    t.wait_for("history line 0399");
+    t.keys(&["C-c"]);
+    assert!(t.wait_for("EXITED:").contains("EXITED:0"));
+}
+
+fn embedded_home_env(home: &Path) -> Vec<(&'static str, String)> {
+    World::env(home)
+}
+
+#[test]
+fn first_launch_with_empty_home_sends_and_a_relaunch_shows_it() {
+    let home: PathBuf = tempfile::tempdir().unwrap().keep();
+    let env = embedded_home_env(&home);
+    let t = Tmux::start("first", Path::new(BIN), &[], &env, 110, 34);
+    // The welcome conversation opens with the composer focused: type at once.
+    t.wait_for("Welcome to convo-tui");
+    t.type_text("kept for next time");
+    t.keys(&["Enter"]);
+    t.wait_for("me: kept for next time");
+    t.keys(&["C-c"]);
+    assert!(t.wait_for("EXITED:").contains("EXITED:0"));
+    drop(t);
+
+    let t = Tmux::start("again", Path::new(BIN), &[], &env, 110, 34);
+    let screen = t.wait_for("me: kept for next time");
+    assert!(screen.contains("Welcome"), "{screen}");
+    t.keys(&["C-c"]);
+    assert!(t.wait_for("EXITED:").contains("EXITED:0"));
+    let _ = std::fs::remove_dir_all(&home);
+}
