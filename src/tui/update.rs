@@ -226,6 +226,7 @@ fn merge_messages(room: &mut Room, messages: &[Message], has_older: bool, has_ne
 fn messages_loaded(app: &mut App, sid: &str, messages: &[Message], has_older: bool, has_newer: bool) {
     let page_size = app.settings.page_size;
     let Some(room) = app.rooms.get_mut(sid) else { return };
+    let first_page = !room.loaded;
     merge_messages(room, messages, has_older, has_newer);
     room.loaded = true;
     room.loading_older = false;
@@ -243,7 +244,34 @@ fn messages_loaded(app: &mut App, sid: &str, messages: &[Message], has_older: bo
             app.outbox.push(Command::LoadOlder { conversation_sid: sid.to_string(), before_index: first, count });
         }
     }
+    if first_page && app.open.as_deref() == Some(sid) {
+        start_at_first_unread(app);
+    }
     trim(app, sid);
+}
+
+/// On opening, if the unread messages don't fit on the screen, start at the
+/// first of them (under the "new messages" line) instead of at the newest;
+/// the horizon then advances when you reach the bottom.
+fn start_at_first_unread(app: &mut App) {
+    with_room(app, |room, height, ctx| {
+        let Some(fu) = room.first_unread else { return };
+        let Some(start) = room.messages.range(fu..).next().map(|(i, _)| *i) else { return };
+        if room.first_index().is_some_and(|f| f > fu) {
+            // The first unread is older than the page we hold: stay at the newest.
+            return;
+        }
+        let mut rows = 0;
+        let mut idx = Some(start);
+        while let Some(i) = idx {
+            rows += message_view::block_height(room, i, ctx);
+            if rows > height {
+                room.anchor = Some(Anchor { index: start, row: 0 });
+                return;
+            }
+            idx = room.messages.range(i + 1..).next().map(|(i, _)| *i);
+        }
+    });
 }
 
 fn message_upserted(app: &mut App, m: &Message) {
