@@ -12,44 +12,46 @@ use unicode_width::UnicodeWidthStr;
 use super::app::{Anchor, Msg, Room, Wrapped};
 use super::theme::Theme;
 
-/// Greedy word wrap to `width` columns, by display width; words wider than a
-/// line are broken between graphemes. Explicit newlines are kept.
+/// Greedy word wrap to `width` columns, by display width. Words are runs
+/// between spaces (so punctuation stays with its word); a word wider than a
+/// line is broken between graphemes; spaces at a break are dropped; explicit
+/// newlines are kept.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut out = Vec::new();
     for para in text.split('\n') {
         let mut line = String::new();
         let mut line_w = 0;
-        for word in para.split_word_bounds() {
+        for chunk in para.split_inclusive(' ') {
+            let word = chunk.trim_end_matches(' ');
+            let spaces = chunk.len() - word.len();
             let w = word.width();
+            if line_w + w > width && line_w > 0 && w <= width {
+                out.push(std::mem::take(&mut line).trim_end().to_string());
+                line_w = 0;
+            }
             if line_w + w <= width {
                 line.push_str(word);
                 line_w += w;
-                continue;
-            }
-            if word.trim().is_empty() {
-                // A space at the break is dropped.
-                out.push(std::mem::take(&mut line));
-                line_w = 0;
-                continue;
-            }
-            if line_w > 0 && w <= width {
-                out.push(std::mem::take(&mut line).trim_end().to_string());
-                line.push_str(word);
-                line_w = w;
-                continue;
-            }
-            for g in word.graphemes(true) {
-                let gw = g.width();
-                if line_w + gw > width && line_w > 0 {
-                    out.push(std::mem::take(&mut line));
-                    line_w = 0;
+            } else {
+                for g in word.graphemes(true) {
+                    let gw = g.width();
+                    if line_w + gw > width && line_w > 0 {
+                        out.push(std::mem::take(&mut line));
+                        line_w = 0;
+                    }
+                    line.push_str(g);
+                    line_w += gw;
                 }
-                line.push_str(g);
-                line_w += gw;
+            }
+            for _ in 0..spaces {
+                if line_w < width {
+                    line.push(' ');
+                    line_w += 1;
+                }
             }
         }
-        out.push(line);
+        out.push(line.trim_end().to_string());
     }
     out
 }
@@ -337,6 +339,7 @@ mod tests {
         }
         assert_eq!(wrap("a\nb", 10), vec!["a", "b"]);
         assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("a conversation, then", 14), vec!["a", "conversation,", "then"]);
     }
 
     #[test]
