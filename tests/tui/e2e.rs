@@ -250,8 +250,15 @@ fn page_up_reaches_the_first_of_several_hundred_messages() {
     assert!(!screen.contains("history line 0399"), "{screen}");
     t.keys(&["End"]);
     t.wait_for("history line 0399");
-    t.keys(&["C-c"]);
+    // SIGTERM also ends it cleanly, with the terminal restored.
+    let shell = t.format("pane_pid");
+    let pid = std::process::Command::new("pgrep").args(["-P", &shell]).output().unwrap();
+    let pid = String::from_utf8_lossy(&pid.stdout).trim().to_string();
+    assert!(!pid.is_empty(), "no client process under the pane's shell");
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     assert!(t.wait_for("EXITED:").contains("EXITED:0"));
+    assert_eq!(t.format("alternate_on"), "0");
+    assert_eq!(t.format("cursor_flag"), "1");
 }
 
 fn embedded_home_env(home: &Path) -> Vec<(&'static str, String)> {
