@@ -167,24 +167,33 @@ fn rule(label: &str, width: usize, style: Style) -> Line<'static> {
     Line::styled(format!("{}{}{}", "─".repeat(left), label, "─".repeat(right)), style)
 }
 
-/// The block of a message: separators plus its wrapped lines (cached).
-pub fn block(room: &mut Room, index: i64, ctx: &ViewCtx) -> Vec<Line<'static>> {
-    let Some(m) = room.messages.get(&index) else { return Vec::new() };
-    let mut out = extras(room, m, ctx);
+/// Wraps message `index` into the cache unless a fresh entry is there; returns
+/// its extra lines (separators) and the number of wrapped lines.
+fn prepare(room: &mut Room, index: i64, ctx: &ViewCtx) -> Option<(Vec<Line<'static>>, usize)> {
+    let m = room.messages.get(&index)?;
+    let extra = extras(room, m, ctx);
     let fresh = room.wrap_cache.get(&m.sid).is_some_and(|w| w.width == ctx.width && w.stamp == m.stamp);
     if !fresh {
-        let lines = message_lines(m, ctx);
-        let w = Wrapped { width: ctx.width, stamp: m.stamp.clone(), lines };
-        room.wrap_cache.insert(m.sid.clone(), w);
+        let w = Wrapped { width: ctx.width, stamp: m.stamp.clone(), lines: message_lines(m, ctx) };
+        let sid = m.sid.clone();
+        room.wrap_cache.insert(sid, w);
     }
-    if let Some(w) = room.wrap_cache.get(&m.sid) {
+    let m = room.messages.get(&index)?;
+    Some((extra, room.wrap_cache.get(&m.sid).map_or(0, |w| w.lines.len())))
+}
+
+/// The block of a message: separators plus its wrapped lines (cached).
+pub fn block(room: &mut Room, index: i64, ctx: &ViewCtx) -> Vec<Line<'static>> {
+    let Some((mut out, _)) = prepare(room, index, ctx) else { return Vec::new() };
+    if let Some(w) = room.messages.get(&index).and_then(|m| room.wrap_cache.get(&m.sid)) {
         out.extend(w.lines.iter().cloned());
     }
     out
 }
 
+/// The rows a message's block takes, without copying its lines.
 pub fn block_height(room: &mut Room, index: i64, ctx: &ViewCtx) -> usize {
-    block(room, index, ctx).len()
+    prepare(room, index, ctx).map_or(0, |(extra, n)| extra.len() + n)
 }
 
 fn prev_index(room: &Room, index: i64) -> Option<i64> {
@@ -233,7 +242,6 @@ pub fn visible(room: &mut Room, height: usize, ctx: &ViewCtx) -> (Vec<Line<'stat
     let mut at_end = false;
     while let Some(i) = idx {
         let b = block(room, i, ctx);
-        let n = b.len();
         out.extend(b.into_iter().skip(skip));
         skip = 0;
         idx = next_index(room, i);
@@ -244,7 +252,6 @@ pub fn visible(room: &mut Room, height: usize, ctx: &ViewCtx) -> (Vec<Line<'stat
         if idx.is_none() {
             at_end = true;
         }
-        let _ = n;
     }
     out.truncate(height);
     (out, at_end)
