@@ -279,6 +279,10 @@ fn first_launch_with_empty_home_sends_and_a_relaunch_shows_it() {
     assert!(t.wait_for("EXITED:").contains("EXITED:0"));
     drop(t);
 
+    // The first launch left an editable config and a log file, in the XDG dirs.
+    assert!(home.join(".config/convo-tui/config.toml").is_file());
+    assert!(home.join(".local/share/convo-tui/convo-tui.log").is_file());
+
     let t = Tmux::start("again", Path::new(BIN), &[], &env, 110, 34);
     let screen = t.wait_for("me: kept for next time");
     assert!(screen.contains("Welcome"), "{screen}");
