@@ -29,6 +29,10 @@ enum Cmd {
         /// The URL clients reach this server at (used in page URLs).
         #[arg(long)]
         public_url: Option<String>,
+        /// Actions per second per identity and conversation for access-token
+        /// callers (account and API-key callers are not limited); 0 = off.
+        #[arg(long, default_value_t = server::rate_limit::DEFAULT_PER_SECOND)]
+        rate_limit: u32,
     },
     /// Print an access token for IDENTITY, signed with the server's API key.
     Token {
@@ -41,13 +45,18 @@ enum Cmd {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Measure: send, fanout, history, or the machine's floor (see docs/performance.md).
+    Bench(convo_tui::bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Some(Cmd::Serve { listen, data_dir, public_url }) => serve(listen, data_dir, public_url),
+        Some(Cmd::Serve { listen, data_dir, public_url, rate_limit }) => {
+            serve(listen, data_dir, public_url, server::ServerOptions { rate_limit })
+        }
         Some(Cmd::Token { identity, ttl, data_dir }) => token(&identity, ttl, data_dir),
+        Some(Cmd::Bench(args)) => convo_tui::bench::run(&args),
         None => anyhow::bail!("the terminal client is not built yet; try `convo-tui serve`"),
     }
 }
@@ -59,7 +68,12 @@ fn data_dir_or_default(data_dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     }
 }
 
-fn serve(listen: SocketAddr, data_dir: Option<PathBuf>, public_url: Option<String>) -> anyhow::Result<()> {
+fn serve(
+    listen: SocketAddr,
+    data_dir: Option<PathBuf>,
+    public_url: Option<String>,
+    options: server::ServerOptions,
+) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
@@ -75,7 +89,7 @@ fn serve(listen: SocketAddr, data_dir: Option<PathBuf>, public_url: Option<Strin
     runtime.block_on(async move {
         let mut config = ServerConfig::new(listen, data_dir, credentials);
         config.public_url = public_url;
-        let running = server::start(config).await?;
+        let running = server::start_with(config, options).await?;
         tracing::info!("serving on {}", running.url());
         shutdown_signal().await;
         tracing::info!("shutting down");

@@ -55,6 +55,10 @@ impl From<rusqlite::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            // Rate limits refill within a second (rate_limit.rs); say when to come back.
+            return (status, [(axum::http::header::RETRY_AFTER, "1")], axum::Json(self.0)).into_response();
+        }
         (status, axum::Json(self.0)).into_response()
     }
 }

@@ -48,6 +48,7 @@ impl FromRequestParts<Arc<AppState>> for Ctx {
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
         let caller = authenticate(&parts.headers, &state.credentials)?;
         if let Caller::Person(identity) = &caller {
+            state.rate_limit.check(identity, parts.uri.path())?;
             state.ensure_user(identity).await?;
         }
         // Nested routers see the path with their prefix cut off; the original has it.
@@ -115,6 +116,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for FormWithEmpty<T> {
     }
 }
 
+/// serde_html_form decodes bytes that are not UTF-8 lossily (into U+FFFD),
+/// which would store something other than what was sent: refuse them instead
+/// (400 / 20001 naming the field). Malformed escapes such as `%ZZ` stay literal.
+fn utf8_form(form: &[u8]) -> Result<(), ApiError> {
+    for pair in form.split(|b| *b == b'&') {
+        let (key, value) = match pair.iter().position(|b| *b == b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, &[][..]),
+        };
+        if [key, value].iter().any(|part| percent_encoding::percent_decode(part).decode_utf8().is_err()) {
+            let name = percent_encoding::percent_decode(key).decode_utf8_lossy();
+            return Err(ApiError::invalid(&name, "is not valid UTF-8"));
+        }
+    }
+    Ok(())
+}
+
 /// The query string decoded into `T`.
 pub struct Query<T>(pub T);
 
@@ -122,6 +140,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        utf8_form(parts.uri.query().unwrap_or_default().as_bytes())?;
         serde_html_form::from_str(parts.uri.query().unwrap_or_default())
             .map(Query)
             .map_err(|e| ApiError::invalid("query", e))
@@ -159,12 +178,15 @@ impl<S: Send + Sync> FromRequest<S> for RawForm {
     }
 }
 
+/// The body, within the size limit and UTF-8 in every field (see `utf8_form`).
 async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
-    Bytes::from_request(req, state).await.map_err(|e| {
+    let bytes = Bytes::from_request(req, state).await.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large")
         } else {
             ApiError::invalid("body", e.body_text())
         }
-    })
+    })?;
+    utf8_form(&bytes)?;
+    Ok(bytes)
 }

@@ -200,6 +200,19 @@ impl Hub {
         inner.send(&audience, EventName::TypingStarted, Some(conversation), Payload::Value(participant));
     }
 
+    /// Renews `identity`'s typing in `conversation` if it is already on
+    /// (returns false if it is not, and the caller must start it).
+    pub fn renew_typing(&self, conversation: &str, identity: &str) -> bool {
+        let mut inner = self.lock();
+        match inner.typing.get_mut(&(conversation.to_owned(), identity.to_owned())) {
+            Some(t) => {
+                t.until = Instant::now() + Duration::from_secs(TYPING_TIMEOUT_SECS);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Ends every typing whose timeout has passed. Called by a ticking task.
     pub fn expire_typing(&self, now: Instant) {
         let mut inner = self.lock();

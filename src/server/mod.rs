@@ -19,12 +19,13 @@ mod error;
 mod extract;
 mod hub;
 mod paging;
+pub mod rate_limit;
 mod render;
 mod routes;
 mod store;
 mod stream;
 mod timers;
-mod validate;
+pub mod validate;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -55,6 +56,21 @@ impl ServerConfig {
     }
 }
 
+/// Tuning that most callers leave at its default (kept apart from
+/// `ServerConfig` so its struct literals stay valid).
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Actions per second per identity and conversation for access-token
+    /// callers (Twilio's 30 by default); 0 turns the limit off.
+    pub rate_limit: u32,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self { rate_limit: rate_limit::DEFAULT_PER_SECOND }
+    }
+}
+
 /// State shared by every handler.
 pub struct AppState {
     pub(crate) store: store::Store,
@@ -65,6 +81,7 @@ pub struct AppState {
     /// Identities known to have a user row, so a token-holder's first call
     /// creates their user once and later calls skip the write.
     known_users: Mutex<HashSet<String>>,
+    pub(crate) rate_limit: rate_limit::RateLimit,
 }
 
 impl AppState {
@@ -100,7 +117,8 @@ impl AppState {
     }
 }
 
-/// A server running on the current tokio runtime.
+/// A server running on the current tokio runtime. Keep it alive while serving:
+/// dropping it stops the server as `shutdown` does, without waiting.
 pub struct RunningServer {
     pub addr: SocketAddr,
     shutdown: watch::Sender<bool>,
@@ -129,6 +147,11 @@ impl RunningServer {
 
 /// Binds, opens the store and starts serving in the background.
 pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
+    start_with(config, ServerOptions::default()).await
+}
+
+/// [`start`] with options other than the defaults.
+pub async fn start_with(config: ServerConfig, options: ServerOptions) -> anyhow::Result<RunningServer> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let hub = Arc::new(Hub::default());
@@ -142,6 +165,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         public_url: config.public_url,
         addr,
         known_users: Mutex::new(HashSet::new()),
+        rate_limit: rate_limit::RateLimit::new(options.rate_limit),
     });
     let (shutdown, mut stop) = watch::channel(false);
     stream::spawn_typing_ticker(hub.clone(), stop.clone());

@@ -83,7 +83,9 @@ async fn on_client_frame(ctx: &Ctx, text: &str) {
         return;
     };
     let Caller::Person(identity) = &ctx.caller else { return };
-    if !ctx.state.hub.is_member(&conversation_sid, identity) {
+    let hub = &ctx.state.hub;
+    // Renewals (a typist sends these every keystroke or so) cost no store read.
+    if !hub.is_member(&conversation_sid, identity) || hub.renew_typing(&conversation_sid, identity) {
         return;
     }
     let urls: Urls = ctx.urls.clone();

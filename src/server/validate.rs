@@ -21,8 +21,10 @@ pub fn attributes(param: &str, value: &str, max: usize) -> ApiResult<String> {
     if value.len() > max {
         return Err(ApiError::invalid(param, format!("is {} bytes, more than the limit of {max}", value.len())));
     }
-    if serde_json::from_str::<serde::de::IgnoredAny>(value).is_err() {
-        return Err(ApiError::invalid(param, "must be valid JSON"));
+    // Parsed into a Value, not skipped with IgnoredAny: that also enforces
+    // serde_json's nesting limit (128), so every client can parse what we store.
+    if serde_json::from_str::<serde_json::Value>(value).is_err() {
+        return Err(ApiError::invalid(param, "must be valid JSON, nested at most 128 deep"));
     }
     Ok(value.to_owned())
 }

@@ -195,3 +195,19 @@ async fn the_token_command_mints_tokens_the_served_binary_accepts() {
         .unwrap();
     assert!(!bad.status.success(), "a ttl over 24 h is refused");
 }
+
+#[tokio::test]
+async fn dropping_the_running_server_stops_it() {
+    let mut t = TestServer::start().await;
+    assert_eq!(t.get(&As::Admin, "/v1/Conversations").await.0, 200);
+    drop(t.server.take());
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let fresh = reqwest::Client::new(); // no pooled connection from before
+        if fresh.get(format!("{}/healthz", t.base)).send().await.is_err() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still serving after the drop");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
