@@ -86,16 +86,21 @@ impl Shared {
         self.refresh_conversations().await?;
         for (sid, last_known) in before {
             let Some(cell) = self.cell(&sid) else { continue };
-            let (joined, newest, had_roster) = {
+            let (joined, newest, through, had_roster) = {
                 let d = cell.data.read().unwrap_or_else(|e| e.into_inner());
-                let newest = d.recent.keys().next_back().copied().or(last_known);
-                (d.user.is_some(), newest, !d.participants.is_empty())
+                let newest = d.recent.keys().next_back().copied().max(last_known);
+                let through = d.conv.last_message.as_ref().map(|m| m.index);
+                (d.user.is_some(), newest, through, !d.participants.is_empty())
             };
             if !joined {
                 continue;
             }
-            for m in self.rest.all_messages_after(&sid, newest).await? {
-                self.message_added(m);
+            // Missed: after the newest seen, through the server's newest (read
+            // after the stream opened, which brings anything later).
+            if let Some(through) = through.filter(|t| newest.is_none_or(|n| *t > n)) {
+                for m in self.rest.messages_range(&sid, newest.unwrap_or(-1), through).await? {
+                    self.message_added(m);
+                }
             }
             if had_roster {
                 let fresh = self.rest.list_participants(&sid).await?;

@@ -157,6 +157,9 @@ fn status_bar_shows_reconnecting_and_errors() {
     diff(&mut a, Diff::Connection(ConnectionState::Disconnected));
     diff(&mut a, Diff::Error("You are not a participant of this conversation".into()));
     snap!("reconnecting_with_error", screen(&mut a, 100, 12));
+    diff(&mut a, Diff::Connection(ConnectionState::Denied));
+    let text = screen(&mut a, 100, 12);
+    assert!(text.contains("access denied") && text.contains("refused the access token"), "{text}");
 }
 
 #[test]
