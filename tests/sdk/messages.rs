@@ -208,3 +208,18 @@ async fn properties_follow_the_wire_resources() {
     assert!(me.last_read_timestamp().is_some());
     assert_eq!(me.conversation().sid(), conv.sid());
 }
+
+#[tokio::test]
+async fn a_burst_past_the_servers_rate_limit_lands_whole_through_429_retries() {
+    let srv = TestServer::start().await;
+    let conv = with_messages(&srv, 0).await;
+    // 60 sends at once: twice the server's 30 actions/s per conversation.
+    let sends = (0..60).map(|i| {
+        let conv = conv.clone();
+        async move { conv.send_message(&format!("burst {i}"), None).await }
+    });
+    let mut indexes: Vec<i64> = futures_util::future::join_all(sends).await.into_iter().map(Result::unwrap).collect();
+    indexes.sort();
+    assert_eq!(indexes, (0..60).collect::<Vec<_>>());
+    assert_eq!(conv.get_messages_count().await.unwrap(), 60);
+}
