@@ -154,6 +154,10 @@ impl Client {
     }
 
     /// A new subscription to every event from now on. Any number may exist.
+    ///
+    /// As in Twilio's SDK, the first sync fires `ConversationAdded` for every
+    /// conversation the user is in; to receive those, subscribe between
+    /// [`Client::new`] and [`Client::wait_connected`] (`connect` returns after them).
     pub fn events(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()
     }
