@@ -39,8 +39,6 @@ pub enum Audience {
 /// have no open stream to tell, and then nothing is serialized at all.
 pub enum Payload {
     Value(Value),
-    /// JSON text already made (the REST answer itself).
-    Json(String),
     Lazy(Box<dyn FnOnce() -> String + Send>),
 }
 
@@ -48,7 +46,6 @@ impl Payload {
     fn into_json(self) -> String {
         match self {
             Payload::Value(v) => v.to_string(),
-            Payload::Json(s) => s,
             Payload::Lazy(f) => f(),
         }
     }
@@ -86,11 +83,6 @@ impl Effect {
         data: impl FnOnce() -> String + Send + 'static,
     ) -> Self {
         Self::Send(audience, event, Some(conversation_sid.to_owned()), Payload::Lazy(Box::new(data)))
-    }
-
-    /// An event whose data is JSON text already made.
-    pub fn send_json(audience: Audience, event: EventName, conversation_sid: &str, data: String) -> Self {
-        Self::Send(audience, event, Some(conversation_sid.to_owned()), Payload::Json(data))
     }
 }
 
@@ -341,11 +333,11 @@ mod tests {
         let mut alice = hub.subscribe(Some("alice".into()));
         let mut bob = hub.subscribe(Some("bob".into()));
         let mut admin = hub.subscribe(None);
-        hub.apply(vec![Effect::send_json(
+        hub.apply(vec![Effect::send(
             Audience::Conversation("CH1".into()),
             EventName::MessageAdded,
-            "CH1",
-            r#"{"index":0}"#.into(),
+            Some("CH1"),
+            serde_json::json!({"index": 0}),
         )]);
         let frame = alice.rx.try_recv().unwrap();
         let event: ServerEvent = serde_json::from_str(&frame).unwrap();
