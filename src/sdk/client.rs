@@ -97,6 +97,7 @@ impl Client {
             frames: frames_tx,
             token: watch::channel(token.to_owned()).0,
             denied: Mutex::new(None),
+            echoes: Mutex::new(Default::default()),
         });
         let (stop, stop_rx) = watch::channel(false);
         tokio::spawn(live::run(shared.clone(), events.clone(), frames_rx, stop_rx));

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use super::backoff::Backoff;
 use super::cache::{Shared, lock};
+use super::echo::EchoKey;
 use super::endpoints::token_claims;
 use super::error::{Error, Result};
 use super::events::{Event, Incoming};
@@ -28,13 +29,19 @@ impl Shared {
                 self.apply(&sid, Some(c), Some(user));
             }
             Incoming::ConversationUpdated(c) => {
-                self.apply(&c.sid.clone(), Some(c), None);
+                if self.admit(EchoKey::conversation(&c)) {
+                    self.apply(&c.sid.clone(), Some(c), None);
+                }
             }
             Incoming::ConversationRemoved(c) => {
                 self.apply(&c.sid.clone(), Some(c), Some(None));
             }
             Incoming::MessageAdded(m) => self.message_added(m),
-            Incoming::MessageUpdated(m) => self.message_updated(m),
+            Incoming::MessageUpdated(m) => {
+                if self.admit(EchoKey::message(&m)) {
+                    self.message_updated(m)
+                }
+            }
             Incoming::MessageRemoved(m) => self.message_removed(m),
             Incoming::ParticipantJoined(p) => {
                 self.apply_participant(p);
@@ -64,7 +71,13 @@ impl Shared {
                 }
             }
             Incoming::UserConversationUpdated(uc) => {
-                self.apply(&uc.conversation_sid.clone(), None, Some(Some(uc)));
+                // Membership comes with conversationAdded; a late state update
+                // for a conversation already left must not re-add it.
+                let member =
+                    self.cell(&uc.conversation_sid).is_some_and(|c| c.data.read().is_ok_and(|d| d.user.is_some()));
+                if member && self.admit(EchoKey::user_state(&uc)) {
+                    self.apply(&uc.conversation_sid.clone(), None, Some(Some(uc)));
+                }
             }
             Incoming::UserUpdated(u) => {
                 self.apply_user(u);

@@ -27,6 +27,7 @@ mod backoff;
 mod cache;
 pub mod client;
 pub mod conversation;
+mod echo;
 mod endpoints;
 pub mod error;
 pub mod events;

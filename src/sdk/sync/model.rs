@@ -21,7 +21,8 @@ pub struct ConvModel {
     pub participants: Option<BTreeMap<String, Participant>>,
     /// The held window of messages, by index.
     pub messages: BTreeMap<i64, Message>,
-    /// SIDs of messages seen deleted, so a REST reply and its event diff once.
+    /// SIDs of messages and participants seen removed, so a REST reply and its
+    /// event diff once, and a late event does not bring them back.
     pub removed: HashSet<String>,
 }
 
@@ -188,7 +189,11 @@ impl Model {
     /// A participant joined or changed; told only for conversations whose
     /// roster is held (opened ones).
     pub fn upsert_participant(&mut self, p: Participant) -> Option<Diff> {
-        let roster = self.convs.get_mut(&p.conversation_sid)?.participants.as_mut()?;
+        let model = self.convs.get_mut(&p.conversation_sid)?;
+        if model.removed.contains(&p.sid) {
+            return None;
+        }
+        let roster = model.participants.as_mut()?;
         if roster.get(&p.sid) == Some(&p) {
             return None;
         }
@@ -197,7 +202,9 @@ impl Model {
     }
 
     pub fn remove_participant(&mut self, conversation_sid: &str, participant_sid: &str) -> Option<Diff> {
-        let roster = self.convs.get_mut(conversation_sid)?.participants.as_mut()?;
+        let model = self.convs.get_mut(conversation_sid)?;
+        model.removed.insert(participant_sid.to_owned());
+        let roster = model.participants.as_mut()?;
         roster.remove(participant_sid)?;
         Some(Diff::ParticipantRemoved {
             conversation_sid: conversation_sid.to_owned(),
