@@ -289,9 +289,15 @@ impl Shared {
     /// its author's typing.
     pub(crate) fn message_added(self: &Arc<Self>, m: api::Message) {
         let Some(cell) = self.cell(&m.conversation_sid) else { return };
-        if self.remember_message(&m).is_some() {
-            return;
+        {
+            // Seen already (the send's reply and its event, or a resync overlap),
+            // maybe edited since, or deleted: a creation adds nothing then.
+            let d = cell.data.read().unwrap_or_else(|e| e.into_inner());
+            if d.recent.contains_key(&m.index) || d.gone.contains(&m.sid) {
+                return;
+            }
         }
+        self.remember_message(&m);
         let bumped = {
             let d = cell.data.read().unwrap_or_else(|e| e.into_inner());
             (d.conv.last_message.as_ref().is_none_or(|l| l.index < m.index)).then(|| {

@@ -22,6 +22,8 @@ pub enum EchoKey {
     Conversation(String),
     /// A message (body, attributes), by SID.
     Message(String),
+    /// A participant (attributes, read horizon), by SID.
+    Participant(String),
 }
 
 impl EchoKey {
@@ -37,6 +39,10 @@ impl EchoKey {
 
     pub fn message(m: &api::Message) -> (Self, String) {
         (Self::Message(m.sid.clone()), format!("{:?}|{}", m.body, m.attributes))
+    }
+
+    pub fn participant(p: &api::Participant) -> (Self, String) {
+        (Self::Participant(p.sid.clone()), format!("{}|{:?}", p.attributes, p.last_read_message_index))
     }
 }
 

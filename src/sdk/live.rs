@@ -46,6 +46,7 @@ impl Shared {
             Incoming::ParticipantJoined(p) => {
                 self.apply_participant(p);
             }
+            Incoming::ParticipantUpdated(p) if !self.admit(EchoKey::participant(&p)) => {}
             Incoming::ParticipantUpdated(p) => {
                 let known = self
                     .cell(&p.conversation_sid)
