@@ -307,7 +307,7 @@ impl Inner {
             }
         }
         for id in slow {
-            tracing::warn!("stream {id} fell behind; closing it");
+            tracing::warn!("stream {id} fell behind or went away; dropping it");
             self.remove(id);
         }
     }

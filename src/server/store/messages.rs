@@ -7,6 +7,14 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::rows::MessageRow;
 use crate::server::paging::Window;
 
+/// A fresh message SID (`IM` + 32 hex, as Twilio's). The hex is a v7 UUID,
+/// which starts with the time: new SIDs land at the right edge of the SID
+/// index instead of on a random page, so a commit writes a few pages, not one
+/// per message.
+pub fn new_message_sid() -> String {
+    format!("{}{}", crate::api::sid::prefix::MESSAGE, uuid::Uuid::now_v7().simple())
+}
+
 /// By SID, or (our extension, handy for clients holding indexes) by index.
 pub fn get(conn: &Connection, conversation_sid: &str, sid_or_index: &str) -> rusqlite::Result<Option<MessageRow>> {
     if let Ok(index) = sid_or_index.parse::<i64>() {
