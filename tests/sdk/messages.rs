@@ -223,3 +223,18 @@ async fn a_burst_past_the_servers_rate_limit_lands_whole_through_429_retries() {
     assert_eq!(indexes, (0..60).collect::<Vec<_>>());
     assert_eq!(conv.get_messages_count().await.unwrap(), 60);
 }
+
+#[tokio::test]
+async fn a_retried_post_with_the_same_idempotency_key_lands_once() {
+    // What the sync task's outbox relies on when a reply is lost and it retries.
+    let srv = TestServer::start().await;
+    let conv = with_messages(&srv, 0).await;
+    let rest = convo_tui::sdk::transport::Rest::new(&srv.url(), srv.token("alice")).unwrap();
+    let params = convo_tui::api::params::MessageParams { body: Some("once".into()), ..Default::default() };
+    let first = rest.post_message(conv.sid(), &params, "retry-key-1").await.unwrap();
+    let again = rest.post_message(conv.sid(), &params, "retry-key-1").await.unwrap();
+    assert_eq!((first.sid.as_str(), first.index), (again.sid.as_str(), again.index));
+    let other = rest.post_message(conv.sid(), &params, "retry-key-2").await.unwrap();
+    assert_eq!(other.index, first.index + 1);
+    assert_eq!(conv.get_messages_count().await.unwrap(), 2);
+}
