@@ -181,6 +181,7 @@ pub(crate) async fn run(
                 while frames.try_recv().is_ok() {} // typing frames from before are stale
                 shared.set_state(ConnectionState::Connected);
                 let mut last_heard = Instant::now();
+                let mut expired = false;
                 loop {
                     let deadline = expiry.next();
                     tokio::select! {
@@ -219,11 +220,28 @@ pub(crate) async fn run(
                                 shared.emit(Event::TokenAboutToExpire);
                             } else if expiry.expire_at.take().is_some() {
                                 shared.emit(Event::TokenExpired);
+                                expired = true;
+                                break;
                             }
                         }
                     }
                 }
                 shared.clear_typing();
+                if expired {
+                    // As in Twilio's SDK: an expired token takes the connection
+                    // down until `update_token` brings a new one.
+                    use futures_util::SinkExt;
+                    let _ = write.close().await;
+                    let e = api::TwilioError::new(ErrorCode::TokenExpired, "Access Token expired");
+                    *lock(&shared.denied) = Some(Error::Twilio(e));
+                    shared.set_state(ConnectionState::Denied);
+                    tokio::select! {
+                        r = token_rx.changed() => if r.is_err() { break },
+                        _ = stop.changed() => break,
+                    }
+                    expiry = Expiry::new(&token_rx.borrow_and_update(), shared.options.token_warning);
+                    continue;
+                }
                 shared.set_state(ConnectionState::Disconnected);
             }
             Err(e) if e.is_auth() => {

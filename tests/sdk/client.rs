@@ -181,6 +181,11 @@ async fn a_short_lived_token_warns_then_expires() {
     let mut events = client.events();
     next_event(&mut events, |e| matches!(e, Event::TokenAboutToExpire).then_some(())).await;
     next_event(&mut events, |e| matches!(e, Event::TokenExpired).then_some(())).await;
+    // Down until a new token comes; then back.
+    let mut states = client.connection_state_changes();
+    tokio::time::timeout(WAIT, states.wait_for(|s| *s == ConnectionState::Denied)).await.unwrap().unwrap();
+    client.update_token(&srv.token("alice")).await.unwrap();
+    tokio::time::timeout(WAIT, states.wait_for(|s| *s == ConnectionState::Connected)).await.unwrap().unwrap();
 }
 
 #[tokio::test]
