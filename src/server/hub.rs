@@ -29,8 +29,12 @@ pub enum Audience {
     Conversation(String),
     /// Every participant but one (typing: not echoed to the typist).
     ConversationExcept(String, String),
-    /// One identity's streams only (and admin streams).
+    /// One identity's streams (and admin streams).
     User(String),
+    /// One identity's streams and no others: their own view changing (the
+    /// conversation was added to or removed from *their* list), which would
+    /// mislead an admin stream that sees the conversation itself.
+    Only(String),
     /// Several identities' streams, each once (and admin streams).
     Users(Vec<String>),
 }
@@ -39,8 +43,6 @@ pub enum Audience {
 /// have no open stream to tell, and then nothing is serialized at all.
 pub enum Payload {
     Value(Value),
-    /// JSON text already made (the REST answer itself).
-    Json(String),
     Lazy(Box<dyn FnOnce() -> String + Send>),
 }
 
@@ -48,7 +50,6 @@ impl Payload {
     fn into_json(self) -> String {
         match self {
             Payload::Value(v) => v.to_string(),
-            Payload::Json(s) => s,
             Payload::Lazy(f) => f(),
         }
     }
@@ -86,11 +87,6 @@ impl Effect {
         data: impl FnOnce() -> String + Send + 'static,
     ) -> Self {
         Self::Send(audience, event, Some(conversation_sid.to_owned()), Payload::Lazy(Box::new(data)))
-    }
-
-    /// An event whose data is JSON text already made.
-    pub fn send_json(audience: Audience, event: EventName, conversation_sid: &str, data: String) -> Self {
-        Self::Send(audience, event, Some(conversation_sid.to_owned()), Payload::Json(data))
     }
 }
 
@@ -275,7 +271,10 @@ impl Inner {
     /// Serializes once (the api::stream::ServerEvent shape), then queues the
     /// same bytes to every receiver.
     fn send(&mut self, audience: &Audience, event: EventName, conversation_sid: Option<&str>, data: Payload) {
-        let mut targets: Vec<u64> = self.admins.iter().copied().collect();
+        let mut targets: Vec<u64> = match audience {
+            Audience::Only(_) => Vec::new(),
+            _ => self.admins.iter().copied().collect(),
+        };
         let add_identity = |identity: &str, targets: &mut Vec<u64>| {
             if let Some(ids) = self.by_identity.get(identity) {
                 targets.extend(ids.iter().copied());
@@ -293,7 +292,7 @@ impl Inner {
                     }
                 }
             }
-            Audience::User(identity) => add_identity(identity, &mut targets),
+            Audience::User(identity) | Audience::Only(identity) => add_identity(identity, &mut targets),
             Audience::Users(identities) => identities.iter().for_each(|i| add_identity(i, &mut targets)),
         }
         if targets.is_empty() {
@@ -315,7 +314,7 @@ impl Inner {
             }
         }
         for id in slow {
-            tracing::warn!("stream {id} fell behind; closing it");
+            tracing::warn!("stream {id} fell behind or went away; dropping it");
             self.remove(id);
         }
     }
@@ -341,11 +340,11 @@ mod tests {
         let mut alice = hub.subscribe(Some("alice".into()));
         let mut bob = hub.subscribe(Some("bob".into()));
         let mut admin = hub.subscribe(None);
-        hub.apply(vec![Effect::send_json(
+        hub.apply(vec![Effect::send(
             Audience::Conversation("CH1".into()),
             EventName::MessageAdded,
-            "CH1",
-            r#"{"index":0}"#.into(),
+            Some("CH1"),
+            serde_json::json!({"index": 0}),
         )]);
         let frame = alice.rx.try_recv().unwrap();
         let event: ServerEvent = serde_json::from_str(&frame).unwrap();

@@ -192,7 +192,7 @@ fn spawn_idempotency_sweeper(state: Arc<AppState>, mut stop: watch::Receiver<boo
         loop {
             tokio::select! {
                 _ = tick.tick() => {
-                    let swept = state.store.write(|conn| Ok((store::messages::expire_answers(conn, now_unix())?, Vec::new()))).await;
+                    let swept = state.store.write(|conn| Ok((store::messages::expire_keys(conn, now_unix())?, Vec::new()))).await;
                     if let Err(e) = swept {
                         tracing::warn!("sweeping idempotency keys failed: {}", e.0);
                     }

@@ -405,6 +405,12 @@ async fn idempotency_key_returns_the_first_message_not_a_second() {
     assert_ne!(admin.1["sid"], first.1["sid"]);
     let (_, list) = t.get(&As::Admin, &path).await;
     assert_eq!(list["messages"].as_array().unwrap().len(), 2);
+    // Once its message is deleted, a replayed key still never makes a second one.
+    t.delete(&As::Admin, &format!("{path}/{}", sid(&first.1))).await;
+    let replay = t.post_with_header(&alice, &path, ("Idempotency-Key", "k1"), &[("Body", "once")]).await;
+    assert_error(&replay, 404, 20404);
+    let (_, list) = t.get(&As::Admin, &path).await;
+    assert_eq!(list["messages"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]

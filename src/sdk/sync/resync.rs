@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use super::Task;
 use crate::api::stream::ServerEvent;
 use crate::api::{Message, UserConversation};
+use crate::sdk::echo::EchoKey;
 use crate::sdk::error::Result;
 use crate::sdk::events::Incoming;
 use crate::sdk::sync_protocol::{ConversationEntry, Diff};
@@ -20,6 +21,7 @@ impl Task {
     /// the rosters of opened conversations and every message after the newest
     /// held one; sends the diffs of whatever changed.
     pub(super) async fn resync(&mut self) -> Result<()> {
+        self.echoes.clear();
         match self.rest.get_user(&self.identity).await {
             Ok(user) => {
                 if let Some(d) = self.model.set_me(user) {
@@ -126,7 +128,7 @@ impl Task {
             }
             Incoming::ConversationUpdated(c) => {
                 let sid = c.sid.clone();
-                if self.model.convs.contains_key(&sid) {
+                if self.model.convs.contains_key(&sid) && self.echoes.admit(EchoKey::conversation(&c)) {
                     diffs.extend(self.model.upsert_conversation(Some(c), None, &sid));
                 }
             }
@@ -137,7 +139,11 @@ impl Task {
                 }
                 self.model.upsert_message(m, true, &mut diffs);
             }
-            Incoming::MessageUpdated(m) => self.model.upsert_message(m, false, &mut diffs),
+            Incoming::MessageUpdated(m) => {
+                if self.echoes.admit(EchoKey::message(&m)) {
+                    self.model.upsert_message(m, false, &mut diffs)
+                }
+            }
             Incoming::MessageRemoved(m) => {
                 diffs.extend(self.model.remove_message(&m.conversation_sid, &m.sid, m.index));
             }
@@ -165,7 +171,7 @@ impl Task {
             }
             Incoming::UserConversationUpdated(uc) => {
                 let sid = uc.conversation_sid.clone();
-                if self.model.convs.contains_key(&sid) {
+                if self.model.convs.contains_key(&sid) && self.echoes.admit(EchoKey::user_state(&uc)) {
                     diffs.extend(self.model.upsert_conversation(None, Some(uc), &sid));
                 }
             }

@@ -6,14 +6,13 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::{Standing, conversation, no_content, ok, raw_json, standing};
+use super::{Standing, conversation, created, no_content, ok, standing};
 use crate::api::params::{ListQuery, MessageParams};
-use crate::api::sid::{new_sid, prefix};
 use crate::api::stream::EventName;
 use crate::api::time::now_unix;
 use crate::server::AppState;
@@ -112,13 +111,19 @@ async fn create(
     }
     let urls = ctx.urls.clone();
     let caller = ctx.caller.clone();
-    let json = ctx
+    // The writer does only the SQL; JSON is rendered here and, for streams, on
+    // the publisher thread, so the one writer thread spends nothing on it.
+    let event_urls = urls.clone();
+    let message = ctx
         .state
         .store
         .write(move |conn| {
             if let Some(k) = &key
-                && let Some(first) = messages::idempotent_answer(conn, &caller.key(), k, now)?
+                && let Some(first) = messages::idempotent_message(conn, &caller.key(), k, now)?
             {
+                let first = first.ok_or_else(|| {
+                    ApiError::not_found(format!("the message first posted with Idempotency-Key {k} (it was deleted)"))
+                })?;
                 return Ok((first, Vec::new()));
             }
             let mut c = conversation(conn, &path.conversation)?;
@@ -134,7 +139,7 @@ async fn create(
             let mut m = MessageRow {
                 conversation_sid: c.sid.clone(),
                 idx: 0,
-                sid: new_sid(prefix::MESSAGE),
+                sid: messages::new_message_sid(),
                 author,
                 body,
                 attributes,
@@ -145,10 +150,8 @@ async fn create(
                 content_sid: p.content_sid.clone(),
             };
             messages::insert(conn, &mut m)?;
-            let message = urls.message_json(&m);
-            let text = serde_json::to_string(&message).map_err(|e| ApiError::internal(e.to_string()))?;
             if let Some(k) = &key {
-                messages::remember_answer(conn, &caller.key(), k, &text, now)?;
+                messages::remember_key(conn, &caller.key(), k, &m.sid, now)?;
             }
             c.messages_count += 1;
             c.last_message_index = Some(m.idx);
@@ -157,17 +160,18 @@ async fn create(
             if let Some(author) = &m.author {
                 effects.push(Effect::MessageBy { conversation: c.sid.clone(), identity: author.clone() });
             }
-            effects.push(Effect::send_json(
+            let (row, urls) = (m.clone(), event_urls.clone());
+            effects.push(Effect::send_lazy(
                 Audience::Conversation(c.sid.clone()),
                 EventName::MessageAdded,
                 &c.sid,
-                text.clone(),
+                move || serde_json::to_string(&urls.message_json(&row)).unwrap_or_default(),
             ));
-            effects.push(conversation_updated(&urls, c));
-            Ok((text, effects))
+            effects.push(conversation_updated(&event_urls, c));
+            Ok((m, effects))
         })
         .await?;
-    Ok(raw_json(StatusCode::CREATED, json))
+    Ok(created(&urls.message_json(&message)))
 }
 
 async fn list(ctx: Ctx, Path(path): Path<ConversationPath>, Query(q): Query<ListQuery>) -> ApiResult<Response> {

@@ -11,7 +11,7 @@ pub mod services;
 pub mod user_conversations;
 pub mod users;
 
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use rusqlite::Connection;
 use serde::Serialize;
@@ -30,11 +30,6 @@ pub fn created<T: Serialize>(body: &T) -> Response {
 /// 200 with a JSON body.
 pub fn ok<T: Serialize>(body: &T) -> Response {
     axum::Json(body).into_response()
-}
-
-/// A JSON body that is already text (idempotent replays).
-pub fn raw_json(status: StatusCode, body: String) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 pub fn no_content() -> Response {

@@ -7,6 +7,14 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::rows::MessageRow;
 use crate::server::paging::Window;
 
+/// A fresh message SID (`IM` + 32 hex, as Twilio's). The hex is a v7 UUID,
+/// which starts with the time: new SIDs land at the right edge of the SID
+/// index instead of on a random page, so a commit writes a few pages, not one
+/// per message.
+pub fn new_message_sid() -> String {
+    format!("{}{}", crate::api::sid::prefix::MESSAGE, uuid::Uuid::now_v7().simple())
+}
+
 /// By SID, or (our extension, handy for clients holding indexes) by index.
 pub fn get(conn: &Connection, conversation_sid: &str, sid_or_index: &str) -> rusqlite::Result<Option<MessageRow>> {
     if let Ok(index) = sid_or_index.parse::<i64>() {
@@ -111,22 +119,34 @@ pub fn count_after(conn: &Connection, conversation_sid: &str, horizon: i64) -> r
     Ok((handed_out - deleted).max(0))
 }
 
-/// A message answered before under this Idempotency-Key, within 24 h.
-pub fn idempotent_answer(conn: &Connection, caller: &str, key: &str, now: i64) -> rusqlite::Result<Option<String>> {
-    conn.prepare_cached("SELECT response FROM idempotency WHERE caller = ?1 AND key = ?2 AND created > ?3")?
+/// The message a caller's Idempotency-Key made within 24 h: `Some(None)`
+/// when the key was used but its message has since been deleted.
+pub fn idempotent_message(
+    conn: &Connection,
+    caller: &str,
+    key: &str,
+    now: i64,
+) -> rusqlite::Result<Option<Option<MessageRow>>> {
+    let sid: Option<String> = conn
+        .prepare_cached("SELECT message_sid FROM idempotency_keys WHERE caller = ?1 AND key = ?2 AND created > ?3")?
         .query_row(params![caller, key, now - 24 * 3600], |r| r.get(0))
-        .optional()
+        .optional()?;
+    let Some(sid) = sid else { return Ok(None) };
+    let sql = format!("SELECT {} FROM messages m WHERE m.sid = ?1", MessageRow::COLUMNS);
+    conn.prepare_cached(&sql)?.query_row([sid], MessageRow::from_row).optional().map(Some)
 }
 
-pub fn remember_answer(conn: &Connection, caller: &str, key: &str, response: &str, now: i64) -> rusqlite::Result<()> {
-    conn.prepare_cached("INSERT OR REPLACE INTO idempotency (caller, key, response, created) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![caller, key, response, now])?;
+pub fn remember_key(conn: &Connection, caller: &str, key: &str, message_sid: &str, now: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO idempotency_keys (caller, key, message_sid, created) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![caller, key, message_sid, now])?;
     Ok(())
 }
 
 /// Forgets keys older than 24 h.
-pub fn expire_answers(conn: &Connection, now: i64) -> rusqlite::Result<usize> {
-    conn.prepare_cached("DELETE FROM idempotency WHERE created <= ?1")?.execute([now - 24 * 3600])
+pub fn expire_keys(conn: &Connection, now: i64) -> rusqlite::Result<usize> {
+    conn.prepare_cached("DELETE FROM idempotency_keys WHERE created <= ?1")?.execute([now - 24 * 3600])
 }
 
 #[cfg(test)]

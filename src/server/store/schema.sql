@@ -90,11 +90,11 @@ CREATE TABLE IF NOT EXISTS users (
     date_updated  INTEGER NOT NULL
 );
 
--- Idempotency-Key of POST …/Messages: the first answer, kept 24 h.
-CREATE TABLE IF NOT EXISTS idempotency (
+-- Idempotency-Key of POST …/Messages: the message a caller's key made, kept 24 h.
+CREATE TABLE IF NOT EXISTS idempotency_keys (
     caller       TEXT NOT NULL,
     key          TEXT NOT NULL,
-    response     TEXT NOT NULL,
+    message_sid  TEXT NOT NULL,
     created      INTEGER NOT NULL,
     PRIMARY KEY (caller, key)
 ) WITHOUT ROWID;

@@ -2,18 +2,21 @@
 //! batch of waiting jobs in one transaction (group commit), each job inside its
 //! own savepoint so one refused request never undoes its neighbours.
 //!
-//! A job's answer (and the events it produced) is released only after COMMIT
-//! returns, so a 2xx always means "on disk"; events are handed to the hub on this
-//! thread, in commit order, which keeps each conversation's events ordered.
+//! After COMMIT the batch goes, in commit order, to a publisher thread that
+//! applies its effects (stream events, membership changes) to the hub and only
+//! then answers the callers. So a 2xx always means "on disk" and "the streams
+//! know" (someone just added can type at once); each conversation's events
+//! stay ordered; and fanning events out to many streams never holds up the
+//! writer's next commit.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::server::error::ApiError;
 use crate::server::hub::{Effect, Hub};
-use std::sync::Arc;
 
 /// What a job leaves behind: whether it succeeded, and what to do once the
 /// batch's fate (committed or not) is known.
@@ -22,8 +25,16 @@ struct Outcome {
     finish: Finish,
 }
 
-/// Called with the hub once the batch committed, or with the commit's error.
-type Finish = Box<dyn FnOnce(Result<&Hub, &ApiError>) + Send>;
+/// Called once the batch committed (to add the job's effects and its answer
+/// to the batch) or with the commit's error (to answer with it at once).
+type Finish = Box<dyn FnOnce(Result<&mut Committed, &ApiError>) + Send>;
+
+/// A committed batch on its way to the publisher: effects, then answers.
+#[derive(Default)]
+struct Committed {
+    effects: Vec<Effect>,
+    answers: Vec<Box<dyn FnOnce() + Send>>,
+}
 
 type Job = Box<dyn FnOnce(&Connection) -> Outcome + Send>;
 
@@ -37,10 +48,18 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`; it runs until every handle is dropped.
+    /// Starts the writer thread on `conn` and its publisher; both run until
+    /// every handle is dropped.
     pub fn spawn(conn: Connection, hub: Arc<Hub>) -> std::io::Result<(Self, std::thread::JoinHandle<()>)> {
         let (tx, rx) = mpsc::channel::<Job>(4096);
-        let handle = std::thread::Builder::new().name("store-writer".into()).spawn(move || run(conn, rx, &hub))?;
+        let (publish, published) = std::sync::mpsc::channel::<Committed>();
+        std::thread::Builder::new().name("store-publisher".into()).spawn(move || {
+            while let Ok(batch) = published.recv() {
+                hub.apply(batch.effects);
+                batch.answers.into_iter().for_each(|answer| answer());
+            }
+        })?;
+        let handle = std::thread::Builder::new().name("store-writer".into()).spawn(move || run(conn, rx, publish))?;
         Ok((Self { tx }, handle))
     }
 
@@ -55,14 +74,12 @@ impl Writer {
         let job: Job = Box::new(move |conn| match catch_unwind(AssertUnwindSafe(|| f(conn))) {
             Ok(Ok((value, effects))) => Outcome {
                 ok: true,
-                finish: Box::new(move |committed| {
-                    let _ = reply.send(match committed {
-                        Ok(hub) => {
-                            hub.apply(effects);
-                            Ok(value)
-                        }
-                        Err(e) => Err(e.clone()),
-                    });
+                finish: Box::new(move |committed| match committed {
+                    Ok(batch) => {
+                        batch.effects.extend(effects);
+                        batch.answers.push(Box::new(move || drop(reply.send(Ok(value)))));
+                    }
+                    Err(e) => drop(reply.send(Err(e.clone()))),
                 }),
             },
             Ok(Err(e)) => Outcome { ok: false, finish: Box::new(move |_| drop(reply.send(Err(e)))) },
@@ -76,7 +93,12 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, hub: &Hub) {
+/// Runs a cached statement without results (savepoints run once per job).
+fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
+}
+
+fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, publish: std::sync::mpsc::Sender<Committed>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut finishers = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
@@ -94,24 +116,24 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, hub: &Hub) {
             continue;
         }
         for job in batch.drain(..) {
-            // Cached statements: these run once per job, at thousands of jobs a second.
-            let outcome = match conn.prepare_cached("SAVEPOINT job").and_then(|mut s| s.execute([])) {
-                Ok(_) => job(&conn),
-                Err(e) => {
-                    tracing::error!("savepoint failed: {e}");
-                    Outcome { ok: false, finish: Box::new(|_| {}) }
-                }
-            };
-            let rollback = || conn.prepare_cached("ROLLBACK TO job").and_then(|mut s| s.execute([]));
-            let end = if outcome.ok { Ok(0) } else { rollback() }
-                .and_then(|_| conn.prepare_cached("RELEASE job").and_then(|mut s| s.execute([])));
+            if let Err(e) = exec(&conn, "SAVEPOINT job") {
+                tracing::error!("savepoint failed: {e}");
+                continue; // the job is dropped unrun: its caller gets a 503
+            }
+            let outcome = job(&conn);
+            let end = if outcome.ok { Ok(()) } else { exec(&conn, "ROLLBACK TO job") }
+                .and_then(|()| exec(&conn, "RELEASE job"));
             if let Err(e) = end {
                 tracing::error!("ending savepoint failed: {e}");
             }
             finishers.push(outcome.finish);
         }
         match conn.execute_batch("COMMIT") {
-            Ok(()) => finishers.drain(..).for_each(|f| f(Ok(hub))),
+            Ok(()) => {
+                let mut committed = Committed::default();
+                finishers.drain(..).for_each(|f| f(Ok(&mut committed)));
+                let _ = publish.send(committed);
+            }
             Err(e) => {
                 tracing::error!("commit failed: {e}");
                 let _ = conn.execute_batch("ROLLBACK");
