@@ -14,6 +14,8 @@ mod conversation;
 mod events;
 #[path = "sdk/messages.rs"]
 mod messages;
+#[path = "sdk/perf.rs"]
+mod perf;
 #[path = "sdk/read_horizon.rs"]
 mod read_horizon;
 #[path = "sdk/reconnect.rs"]

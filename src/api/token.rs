@@ -138,4 +138,13 @@ mod tests {
             TokenIssuer { api_key_sid: "SK11111111111111111111111111111111", ..issuer() }.mint("a", 1000, 60);
         assert_eq!(verify(&wrong_key, AC, SK, "secret", 1001).unwrap_err().code, 20103);
     }
+
+    /// Minted by twilio-python 9.13: `AccessToken(AC, SK, "secret", identity="alice")`
+    /// with `ChatGrant(service_sid="IS0…")`.
+    const TWILIO_PYTHON_TOKEN: &str = "eyJhbGciOiJIUzI1NiIsImN0eSI6InR3aWxpby1mcGE7dj0xIiwidHlwIjoiSldUIn0.eyJqdGkiOiJTSzAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwLTE3OTU1ODQwNDUiLCJncmFudHMiOnsiY2hhdCI6eyJzZXJ2aWNlX3NpZCI6IklTMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAifSwiaWRlbnRpdHkiOiJhbGljZSJ9LCJpc3MiOiJTSzAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwIiwiZXhwIjoxNzk1NTg3NjQ1LCJuYmYiOjE3OTU1ODQwNDUsInN1YiI6IkFDMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAifQ.nL7wTXhlop8t4R-rSESLdVEYg5L9WPnD5btVbngjqQU";
+
+    #[test]
+    fn accepts_tokens_minted_by_twilio_python() {
+        assert_eq!(verify(TWILIO_PYTHON_TOKEN, AC, SK, "secret", 1795584045 + 10).unwrap(), "alice");
+    }
 }

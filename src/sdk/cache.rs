@@ -11,6 +11,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use super::client::ClientOptions;
 use super::conversation::Conversation;
+use super::echo::{EchoKey, Echoes};
 use super::error::{Error, Result};
 use super::events::{self, Event, MessageUpdateReason, ParticipantUpdateReason};
 use super::message::Message;
@@ -65,6 +66,8 @@ pub(crate) struct Shared {
     pub token: watch::Sender<String>,
     /// Why the client is `Denied`, if it is.
     pub denied: Mutex<Option<Error>>,
+    /// Our writes whose stream echo is still due (see `echo.rs`).
+    pub echoes: Mutex<Echoes>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -188,7 +191,18 @@ impl Shared {
 
     /// Reads the current conversation list and user states over REST and applies
     /// them (adding, updating and removing as needed).
+    /// A write of ours was applied from its REST reply: hold back older events.
+    pub(crate) fn expect_echo(&self, echo: (EchoKey, String)) {
+        lock(&self.echoes).expect(echo);
+    }
+
+    /// Whether a stream event should be applied (see `echo.rs`).
+    pub(crate) fn admit(&self, echo: (EchoKey, String)) -> bool {
+        lock(&self.echoes).admit(echo)
+    }
+
     pub(crate) async fn refresh_conversations(self: &Arc<Self>) -> Result<()> {
+        lock(&self.echoes).clear();
         let (convs, states) =
             tokio::try_join!(self.rest.list_conversations(), self.rest.list_user_conversations(&self.identity))?;
         let mut states: HashMap<String, api::UserConversation> =
@@ -275,9 +289,15 @@ impl Shared {
     /// its author's typing.
     pub(crate) fn message_added(self: &Arc<Self>, m: api::Message) {
         let Some(cell) = self.cell(&m.conversation_sid) else { return };
-        if self.remember_message(&m).is_some() {
-            return;
+        {
+            // Seen already (the send's reply and its event, or a resync overlap),
+            // maybe edited since, or deleted: a creation adds nothing then.
+            let d = cell.data.read().unwrap_or_else(|e| e.into_inner());
+            if d.recent.contains_key(&m.index) || d.gone.contains(&m.sid) {
+                return;
+            }
         }
+        self.remember_message(&m);
         let bumped = {
             let d = cell.data.read().unwrap_or_else(|e| e.into_inner());
             (d.conv.last_message.as_ref().is_none_or(|l| l.index < m.index)).then(|| {

@@ -97,6 +97,7 @@ impl Client {
             frames: frames_tx,
             token: watch::channel(token.to_owned()).0,
             denied: Mutex::new(None),
+            echoes: Mutex::new(Default::default()),
         });
         let (stop, stop_rx) = watch::channel(false);
         tokio::spawn(live::run(shared.clone(), events.clone(), frames_rx, stop_rx));
@@ -154,6 +155,10 @@ impl Client {
     }
 
     /// A new subscription to every event from now on. Any number may exist.
+    ///
+    /// As in Twilio's SDK, the first sync fires `ConversationAdded` for every
+    /// conversation the user is in; to receive those, subscribe between
+    /// [`Client::new`] and [`Client::wait_connected`] (`connect` returns after them).
     pub fn events(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()
     }

@@ -10,6 +10,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::cache::{ConvCell, ConvData, Shared};
+use super::echo::EchoKey;
 use super::endpoints::horizon_param;
 use super::error::{Error, Result};
 use super::history;
@@ -276,6 +277,7 @@ impl Conversation {
 
     async fn update(&self, params: ConversationParams) -> Result<()> {
         let conv = self.shared.rest.update_conversation(self.sid(), &params).await?;
+        self.shared.expect_echo(EchoKey::conversation(&conv));
         self.shared.apply(self.sid(), Some(conv), None);
         Ok(())
     }
@@ -377,6 +379,7 @@ impl Conversation {
             UserConversationParams { last_read_message_index: Some(horizon_param(index)), ..Default::default() };
         let uc = self.shared.rest.update_user_conversation(&self.shared.identity, self.sid(), &params).await?;
         let unread = uc.unread_messages_count;
+        self.shared.expect_echo(EchoKey::user_state(&uc));
         self.shared.apply(self.sid(), None, Some(Some(uc)));
         Ok(unread)
     }
@@ -427,6 +430,7 @@ impl Conversation {
     pub async fn set_user_notification_level(&self, level: NotificationLevel) -> Result<()> {
         let params = UserConversationParams { notification_level: Some(level.as_str().into()), ..Default::default() };
         let uc = self.shared.rest.update_user_conversation(&self.shared.identity, self.sid(), &params).await?;
+        self.shared.expect_echo(EchoKey::user_state(&uc));
         self.shared.apply(self.sid(), None, Some(Some(uc)));
         Ok(())
     }

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use super::backoff::Backoff;
 use super::cache::{Shared, lock};
+use super::echo::EchoKey;
 use super::endpoints::token_claims;
 use super::error::{Error, Result};
 use super::events::{Event, Incoming};
@@ -28,17 +29,24 @@ impl Shared {
                 self.apply(&sid, Some(c), Some(user));
             }
             Incoming::ConversationUpdated(c) => {
-                self.apply(&c.sid.clone(), Some(c), None);
+                if self.admit(EchoKey::conversation(&c)) {
+                    self.apply(&c.sid.clone(), Some(c), None);
+                }
             }
             Incoming::ConversationRemoved(c) => {
                 self.apply(&c.sid.clone(), Some(c), Some(None));
             }
             Incoming::MessageAdded(m) => self.message_added(m),
-            Incoming::MessageUpdated(m) => self.message_updated(m),
+            Incoming::MessageUpdated(m) => {
+                if self.admit(EchoKey::message(&m)) {
+                    self.message_updated(m)
+                }
+            }
             Incoming::MessageRemoved(m) => self.message_removed(m),
             Incoming::ParticipantJoined(p) => {
                 self.apply_participant(p);
             }
+            Incoming::ParticipantUpdated(p) if !self.admit(EchoKey::participant(&p)) => {}
             Incoming::ParticipantUpdated(p) => {
                 let known = self
                     .cell(&p.conversation_sid)
@@ -64,7 +72,13 @@ impl Shared {
                 }
             }
             Incoming::UserConversationUpdated(uc) => {
-                self.apply(&uc.conversation_sid.clone(), None, Some(Some(uc)));
+                // Membership comes with conversationAdded; a late state update
+                // for a conversation already left must not re-add it.
+                let member =
+                    self.cell(&uc.conversation_sid).is_some_and(|c| c.data.read().is_ok_and(|d| d.user.is_some()));
+                if member && self.admit(EchoKey::user_state(&uc)) {
+                    self.apply(&uc.conversation_sid.clone(), None, Some(Some(uc)));
+                }
             }
             Incoming::UserUpdated(u) => {
                 self.apply_user(u);
@@ -86,16 +100,21 @@ impl Shared {
         self.refresh_conversations().await?;
         for (sid, last_known) in before {
             let Some(cell) = self.cell(&sid) else { continue };
-            let (joined, newest, had_roster) = {
+            let (joined, newest, through, had_roster) = {
                 let d = cell.data.read().unwrap_or_else(|e| e.into_inner());
-                let newest = d.recent.keys().next_back().copied().or(last_known);
-                (d.user.is_some(), newest, !d.participants.is_empty())
+                let newest = d.recent.keys().next_back().copied().max(last_known);
+                let through = d.conv.last_message.as_ref().map(|m| m.index);
+                (d.user.is_some(), newest, through, !d.participants.is_empty())
             };
             if !joined {
                 continue;
             }
-            for m in self.rest.all_messages_after(&sid, newest).await? {
-                self.message_added(m);
+            // Missed: after the newest seen, through the server's newest (read
+            // after the stream opened, which brings anything later).
+            if let Some(through) = through.filter(|t| newest.is_none_or(|n| *t > n)) {
+                for m in self.rest.messages_range(&sid, newest.unwrap_or(-1), through).await? {
+                    self.message_added(m);
+                }
             }
             if had_roster {
                 let fresh = self.rest.list_participants(&sid).await?;
@@ -162,6 +181,7 @@ pub(crate) async fn run(
                 while frames.try_recv().is_ok() {} // typing frames from before are stale
                 shared.set_state(ConnectionState::Connected);
                 let mut last_heard = Instant::now();
+                let mut expired = false;
                 loop {
                     let deadline = expiry.next();
                     tokio::select! {
@@ -200,11 +220,28 @@ pub(crate) async fn run(
                                 shared.emit(Event::TokenAboutToExpire);
                             } else if expiry.expire_at.take().is_some() {
                                 shared.emit(Event::TokenExpired);
+                                expired = true;
+                                break;
                             }
                         }
                     }
                 }
                 shared.clear_typing();
+                if expired {
+                    // As in Twilio's SDK: an expired token takes the connection
+                    // down until `update_token` brings a new one.
+                    use futures_util::SinkExt;
+                    let _ = write.close().await;
+                    let e = api::TwilioError::new(ErrorCode::TokenExpired, "Access Token expired");
+                    *lock(&shared.denied) = Some(Error::Twilio(e));
+                    shared.set_state(ConnectionState::Denied);
+                    tokio::select! {
+                        r = token_rx.changed() => if r.is_err() { break },
+                        _ = stop.changed() => break,
+                    }
+                    expiry = Expiry::new(&token_rx.borrow_and_update(), shared.options.token_warning);
+                    continue;
+                }
                 shared.set_state(ConnectionState::Disconnected);
             }
             Err(e) if e.is_auth() => {

@@ -6,6 +6,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::conversation::{Conversation, parse_attributes, parse_date};
+use super::echo::EchoKey;
 use super::error::{Error, Result};
 use super::participant::Participant;
 use crate::api::{self, params::MessageParams};
@@ -84,6 +85,7 @@ impl Message {
     async fn update(&self, params: MessageParams) -> Result<Message> {
         let shared = &self.conversation.shared;
         let m = shared.rest.update_message(self.conversation.sid(), &self.data.sid, &params).await?;
+        shared.expect_echo(EchoKey::message(&m));
         shared.message_updated(m.clone());
         Ok(Message::new(self.conversation.clone(), m))
     }

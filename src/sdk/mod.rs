@@ -14,7 +14,8 @@
 //! back-off) and `endpoints` (one typed call per REST endpoint) are shared by
 //! both ways in. The `Client` keeps a cache (`cache`) that its stream task
 //! (`live`) and every REST reply update through one compare-then-fire rule, so
-//! each change fires one event whichever source reports it first. The sync task
+//! each change fires one event whichever source reports it first; events older
+//! than a write of ours are held back until its echo (`echo`). The sync task
 //! (`sync/`) owns its own model and connection, since a UI wants diffs of a
 //! model rather than events about objects.
 //!
@@ -27,6 +28,7 @@ mod backoff;
 mod cache;
 pub mod client;
 pub mod conversation;
+mod echo;
 mod endpoints;
 pub mod error;
 pub mod events;

@@ -6,6 +6,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::conversation::{Conversation, parse_attributes, parse_date};
+use super::echo::EchoKey;
 use super::error::Result;
 use crate::api::{self, params::ParticipantParams};
 
@@ -90,6 +91,7 @@ impl Participant {
         let params = ParticipantParams { attributes: Some(attributes.to_string()), ..Default::default() };
         let shared = &self.conversation.shared;
         let p = shared.rest.update_participant(self.conversation.sid(), &self.data.sid, &params).await?;
+        shared.expect_echo(EchoKey::participant(&p));
         Ok(Participant::new(self.conversation.clone(), shared.apply_participant(p)))
     }
 

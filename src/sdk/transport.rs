@@ -20,7 +20,7 @@ use crate::api::{ErrorCode, TwilioError};
 /// The header that carries an access token.
 pub const TOKEN_HEADER: &str = "X-Twilio-Token";
 /// How many times a request refused with 429 is tried in all.
-const MAX_ATTEMPTS_ON_429: u32 = 5;
+const MAX_ATTEMPTS_ON_429: u32 = 8;
 /// The longest wait honoured from a `Retry-After` header.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
 /// Per-request timeout: a hung server is treated like a lost one.

@@ -29,8 +29,12 @@ pub enum Audience {
     Conversation(String),
     /// Every participant but one (typing: not echoed to the typist).
     ConversationExcept(String, String),
-    /// One identity's streams only (and admin streams).
+    /// One identity's streams (and admin streams).
     User(String),
+    /// One identity's streams and no others: their own view changing (the
+    /// conversation was added to or removed from *their* list), which would
+    /// mislead an admin stream that sees the conversation itself.
+    Only(String),
     /// Several identities' streams, each once (and admin streams).
     Users(Vec<String>),
 }
@@ -267,7 +271,10 @@ impl Inner {
     /// Serializes once (the api::stream::ServerEvent shape), then queues the
     /// same bytes to every receiver.
     fn send(&mut self, audience: &Audience, event: EventName, conversation_sid: Option<&str>, data: Payload) {
-        let mut targets: Vec<u64> = self.admins.iter().copied().collect();
+        let mut targets: Vec<u64> = match audience {
+            Audience::Only(_) => Vec::new(),
+            _ => self.admins.iter().copied().collect(),
+        };
         let add_identity = |identity: &str, targets: &mut Vec<u64>| {
             if let Some(ids) = self.by_identity.get(identity) {
                 targets.extend(ids.iter().copied());
@@ -285,7 +292,7 @@ impl Inner {
                     }
                 }
             }
-            Audience::User(identity) => add_identity(identity, &mut targets),
+            Audience::User(identity) | Audience::Only(identity) => add_identity(identity, &mut targets),
             Audience::Users(identities) => identities.iter().for_each(|i| add_identity(i, &mut targets)),
         }
         if targets.is_empty() {
@@ -307,7 +314,7 @@ impl Inner {
             }
         }
         for id in slow {
-            tracing::warn!("stream {id} fell behind; closing it");
+            tracing::warn!("stream {id} fell behind or went away; dropping it");
             self.remove(id);
         }
     }

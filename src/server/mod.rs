@@ -3,7 +3,9 @@
 //! Shape (after mini-redis and axum's examples): `app` builds the router from
 //! one router per resource in `routes`; `extract` + `auth` say who calls and
 //! decode input into Twilio errors; `store` is SQLite behind one group-commit
-//! writer thread; `hub` fans events out to `stream` sockets.
+//! writer thread (plus a publisher thread that hands committed effects to the
+//! hub, and a checkpointer); `hub` fans events out to `stream` sockets;
+//! `timers` moves conversations to inactive/closed.
 //!
 //! What is ours rather than Twilio's (Twilio clients ignore all of it):
 //! `GET /healthz`; `GET /v1/Stream`; conversation fields `created_by`,

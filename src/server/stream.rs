@@ -19,7 +19,7 @@ use crate::api::stream::ClientFrame;
 use crate::server::auth::Caller;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::Ctx;
-use crate::server::hub::Hub;
+use crate::server::hub::{Hub, Subscription};
 use crate::server::render::{Urls, to_value};
 use crate::server::store::participants;
 
@@ -33,16 +33,19 @@ const PING_EVERY: Duration = Duration::from_secs(30);
 
 pub async fn upgrade(ctx: Ctx, ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> ApiResult<Response> {
     let ws = ws.map_err(|e| ApiError::invalid("Upgrade", format!("/v1/Stream is a WebSocket: {}", e.body_text())))?;
+    // Subscribe before answering 101: whatever happens once the client holds
+    // an open stream is already queued for it. (If the upgrade then fails,
+    // the dropped queue is noticed and removed on the next event.)
+    let sub = ctx.state.hub.subscribe(ctx.caller.identity().map(str::to_owned));
     Ok(ws
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| serve(socket, ctx)))
+        .on_upgrade(move |socket| serve(socket, ctx, sub)))
 }
 
-async fn serve(socket: WebSocket, ctx: Ctx) {
+async fn serve(socket: WebSocket, ctx: Ctx, mut sub: Subscription) {
     let hub = ctx.state.hub.clone();
-    let mut sub = hub.subscribe(ctx.caller.identity().map(str::to_owned));
     let (mut tx, mut rx) = socket.split();
     // A ping now and then finds dead peers (and keeps proxies from idling us out).
     let mut ping = tokio::time::interval(PING_EVERY);

@@ -12,44 +12,46 @@ use unicode_width::UnicodeWidthStr;
 use super::app::{Anchor, Msg, Room, Wrapped};
 use super::theme::Theme;
 
-/// Greedy word wrap to `width` columns, by display width; words wider than a
-/// line are broken between graphemes. Explicit newlines are kept.
+/// Greedy word wrap to `width` columns, by display width. Words are runs
+/// between spaces (so punctuation stays with its word); a word wider than a
+/// line is broken between graphemes; spaces at a break are dropped; explicit
+/// newlines are kept.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut out = Vec::new();
     for para in text.split('\n') {
         let mut line = String::new();
         let mut line_w = 0;
-        for word in para.split_word_bounds() {
+        for chunk in para.split_inclusive(' ') {
+            let word = chunk.trim_end_matches(' ');
+            let spaces = chunk.len() - word.len();
             let w = word.width();
+            if line_w + w > width && line_w > 0 && w <= width {
+                out.push(std::mem::take(&mut line).trim_end().to_string());
+                line_w = 0;
+            }
             if line_w + w <= width {
                 line.push_str(word);
                 line_w += w;
-                continue;
-            }
-            if word.trim().is_empty() {
-                // A space at the break is dropped.
-                out.push(std::mem::take(&mut line));
-                line_w = 0;
-                continue;
-            }
-            if line_w > 0 && w <= width {
-                out.push(std::mem::take(&mut line).trim_end().to_string());
-                line.push_str(word);
-                line_w = w;
-                continue;
-            }
-            for g in word.graphemes(true) {
-                let gw = g.width();
-                if line_w + gw > width && line_w > 0 {
-                    out.push(std::mem::take(&mut line));
-                    line_w = 0;
+            } else {
+                for g in word.graphemes(true) {
+                    let gw = g.width();
+                    if line_w + gw > width && line_w > 0 {
+                        out.push(std::mem::take(&mut line));
+                        line_w = 0;
+                    }
+                    line.push_str(g);
+                    line_w += gw;
                 }
-                line.push_str(g);
-                line_w += gw;
+            }
+            for _ in 0..spaces {
+                if line_w < width {
+                    line.push(' ');
+                    line_w += 1;
+                }
             }
         }
-        out.push(line);
+        out.push(line.trim_end().to_string());
     }
     out
 }
@@ -165,24 +167,33 @@ fn rule(label: &str, width: usize, style: Style) -> Line<'static> {
     Line::styled(format!("{}{}{}", "─".repeat(left), label, "─".repeat(right)), style)
 }
 
-/// The block of a message: separators plus its wrapped lines (cached).
-pub fn block(room: &mut Room, index: i64, ctx: &ViewCtx) -> Vec<Line<'static>> {
-    let Some(m) = room.messages.get(&index) else { return Vec::new() };
-    let mut out = extras(room, m, ctx);
+/// Wraps message `index` into the cache unless a fresh entry is there; returns
+/// its extra lines (separators) and the number of wrapped lines.
+fn prepare(room: &mut Room, index: i64, ctx: &ViewCtx) -> Option<(Vec<Line<'static>>, usize)> {
+    let m = room.messages.get(&index)?;
+    let extra = extras(room, m, ctx);
     let fresh = room.wrap_cache.get(&m.sid).is_some_and(|w| w.width == ctx.width && w.stamp == m.stamp);
     if !fresh {
-        let lines = message_lines(m, ctx);
-        let w = Wrapped { width: ctx.width, stamp: m.stamp.clone(), lines };
-        room.wrap_cache.insert(m.sid.clone(), w);
+        let w = Wrapped { width: ctx.width, stamp: m.stamp.clone(), lines: message_lines(m, ctx) };
+        let sid = m.sid.clone();
+        room.wrap_cache.insert(sid, w);
     }
-    if let Some(w) = room.wrap_cache.get(&m.sid) {
+    let m = room.messages.get(&index)?;
+    Some((extra, room.wrap_cache.get(&m.sid).map_or(0, |w| w.lines.len())))
+}
+
+/// The block of a message: separators plus its wrapped lines (cached).
+pub fn block(room: &mut Room, index: i64, ctx: &ViewCtx) -> Vec<Line<'static>> {
+    let Some((mut out, _)) = prepare(room, index, ctx) else { return Vec::new() };
+    if let Some(w) = room.messages.get(&index).and_then(|m| room.wrap_cache.get(&m.sid)) {
         out.extend(w.lines.iter().cloned());
     }
     out
 }
 
+/// The rows a message's block takes, without copying its lines.
 pub fn block_height(room: &mut Room, index: i64, ctx: &ViewCtx) -> usize {
-    block(room, index, ctx).len()
+    prepare(room, index, ctx).map_or(0, |(extra, n)| extra.len() + n)
 }
 
 fn prev_index(room: &Room, index: i64) -> Option<i64> {
@@ -231,7 +242,6 @@ pub fn visible(room: &mut Room, height: usize, ctx: &ViewCtx) -> (Vec<Line<'stat
     let mut at_end = false;
     while let Some(i) = idx {
         let b = block(room, i, ctx);
-        let n = b.len();
         out.extend(b.into_iter().skip(skip));
         skip = 0;
         idx = next_index(room, i);
@@ -242,7 +252,6 @@ pub fn visible(room: &mut Room, height: usize, ctx: &ViewCtx) -> (Vec<Line<'stat
         if idx.is_none() {
             at_end = true;
         }
-        let _ = n;
     }
     out.truncate(height);
     (out, at_end)
@@ -337,6 +346,7 @@ mod tests {
         }
         assert_eq!(wrap("a\nb", 10), vec!["a", "b"]);
         assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("a conversation, then", 14), vec!["a", "conversation,", "then"]);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod input;
 pub mod keymap;
 pub mod launch;
 pub mod message_view;
+pub mod paging;
 pub mod sanitize;
 pub mod theme;
 pub mod update;

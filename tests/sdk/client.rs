@@ -181,4 +181,24 @@ async fn a_short_lived_token_warns_then_expires() {
     let mut events = client.events();
     next_event(&mut events, |e| matches!(e, Event::TokenAboutToExpire).then_some(())).await;
     next_event(&mut events, |e| matches!(e, Event::TokenExpired).then_some(())).await;
+    // Down until a new token comes; then back.
+    let mut states = client.connection_state_changes();
+    tokio::time::timeout(WAIT, states.wait_for(|s| *s == ConnectionState::Denied)).await.unwrap().unwrap();
+    client.update_token(&srv.token("alice")).await.unwrap();
+    tokio::time::timeout(WAIT, states.wait_for(|s| *s == ConnectionState::Connected)).await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn subscribing_before_the_first_sync_sees_existing_conversations_added() {
+    let srv = TestServer::start().await;
+    let made = srv.client("alice").await.create_conversation(Some("existing"), None, None).await.unwrap();
+    let client = Client::new(&srv.url(), &srv.token("alice"), Default::default()).unwrap();
+    let mut events = client.events();
+    client.wait_connected(WAIT).await.unwrap();
+    let added = next_event(&mut events, |e| match e {
+        Event::ConversationAdded(c) => Some(c.sid().to_owned()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(added, made.sid());
 }

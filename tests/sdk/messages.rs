@@ -208,3 +208,33 @@ async fn properties_follow_the_wire_resources() {
     assert!(me.last_read_timestamp().is_some());
     assert_eq!(me.conversation().sid(), conv.sid());
 }
+
+#[tokio::test]
+async fn a_burst_past_the_servers_rate_limit_lands_whole_through_429_retries() {
+    let srv = TestServer::start().await;
+    let conv = with_messages(&srv, 0).await;
+    // 60 sends at once: twice the server's 30 actions/s per conversation.
+    let sends = (0..60).map(|i| {
+        let conv = conv.clone();
+        async move { conv.send_message(&format!("burst {i}"), None).await }
+    });
+    let mut indexes: Vec<i64> = futures_util::future::join_all(sends).await.into_iter().map(Result::unwrap).collect();
+    indexes.sort();
+    assert_eq!(indexes, (0..60).collect::<Vec<_>>());
+    assert_eq!(conv.get_messages_count().await.unwrap(), 60);
+}
+
+#[tokio::test]
+async fn a_retried_post_with_the_same_idempotency_key_lands_once() {
+    // What the sync task's outbox relies on when a reply is lost and it retries.
+    let srv = TestServer::start().await;
+    let conv = with_messages(&srv, 0).await;
+    let rest = convo_tui::sdk::transport::Rest::new(&srv.url(), srv.token("alice")).unwrap();
+    let params = convo_tui::api::params::MessageParams { body: Some("once".into()), ..Default::default() };
+    let first = rest.post_message(conv.sid(), &params, "retry-key-1").await.unwrap();
+    let again = rest.post_message(conv.sid(), &params, "retry-key-1").await.unwrap();
+    assert_eq!((first.sid.as_str(), first.index), (again.sid.as_str(), again.index));
+    let other = rest.post_message(conv.sid(), &params, "retry-key-2").await.unwrap();
+    assert_eq!(other.index, first.index + 1);
+    assert_eq!(conv.get_messages_count().await.unwrap(), 2);
+}

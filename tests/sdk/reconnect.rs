@@ -146,6 +146,7 @@ async fn client_events_resume_after_a_restart_with_the_missed_messages_once() {
     conv.send_message("before", None).await.unwrap();
     let bob = srv.client("bob").await;
     let mut events = bob.events();
+    let mut state_events = bob.events();
     let mut states = bob.connection_state_changes();
     srv.stop().await;
     tokio::time::timeout(WAIT, states.wait_for(|s| *s != ConnectionState::Connected)).await.unwrap().unwrap();
@@ -173,8 +174,17 @@ async fn client_events_resume_after_a_restart_with_the_missed_messages_once() {
     })
     .await;
     assert_eq!(next, 4);
-    let seen_states: Vec<_> = drain(&mut events, std::time::Duration::from_millis(100)).await;
-    let _ = seen_states;
+    // The state changes were events too: down, then back.
+    let changes: Vec<ConnectionState> = drain(&mut state_events, std::time::Duration::from_millis(300))
+        .await
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::ConnectionStateChanged(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let down = changes.iter().position(|s| *s == ConnectionState::Disconnected).expect("Disconnected event");
+    assert!(changes[down..].contains(&ConnectionState::Connected), "{changes:?}");
 }
 
 #[tokio::test]

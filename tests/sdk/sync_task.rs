@@ -316,3 +316,20 @@ async fn open_sent_before_the_first_sync_loads_once_synced() {
     assert!(seen.iter().any(|d| matches!(d, Diff::Participants { .. })));
     assert!(!seen.iter().any(|d| matches!(d, Diff::Error(_))), "{seen:#?}");
 }
+
+#[tokio::test]
+async fn an_expiring_token_warns_expires_denies_and_a_new_one_reconnects() {
+    let srv = TestServer::start().await;
+    let mut h = convo_tui::sdk::sync::spawn(SyncConfig {
+        server_url: srv.url(),
+        token: srv.token_ttl("alice", 6),
+        page_size: 30,
+    });
+    let mut seen = Vec::new();
+    next_diff(&mut h, &mut seen, |d| matches!(d, Diff::Connection(ConnectionState::Connected)).then_some(())).await;
+    next_diff(&mut h, &mut seen, |d| matches!(d, Diff::TokenAboutToExpire).then_some(())).await;
+    next_diff(&mut h, &mut seen, |d| matches!(d, Diff::TokenExpired).then_some(())).await;
+    next_diff(&mut h, &mut seen, |d| matches!(d, Diff::Connection(ConnectionState::Denied)).then_some(())).await;
+    cmd(&h, Command::UpdateToken { token: srv.token("alice") });
+    next_diff(&mut h, &mut seen, |d| matches!(d, Diff::Connection(ConnectionState::Connected)).then_some(())).await;
+}

@@ -59,9 +59,9 @@ async fn twilio_python_creates_pages_updates_and_deletes() {
 /// The implemented operations, in both the short and the service form.
 const IMPLEMENTED: &str = r"^/v1/(Services/\{ChatServiceSid\}/)?(Conversations|Conversations/\{Sid\}|Conversations/\{ConversationSid\}/(Messages|Participants)(/\{Sid\})?|Users|Users/\{Sid\}|Users/\{UserSid\}/Conversations(/\{ConversationSid\})?|ParticipantConversations|ConversationWithParticipants|Conversations/\{ConversationSid\}/Messages/\{MessageSid\}/Receipts(/\{Sid\})?)$";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn schemathesis_finds_no_server_error_or_schema_violation() {
-    let Some(venv) = venv() else { return };
+/// Starts a server with the fixtures schemathesis's path parameters point at,
+/// and returns it with the `st run` command prepared up to the mode and checks.
+async fn schemathesis(venv: &Path) -> (TestServer, Command) {
     let t = TestServer::start().await;
     // Real data for the path parameters that name a parent, so the generated
     // requests reach the handlers instead of stopping at a 404.
@@ -86,13 +86,30 @@ async fn schemathesis_finds_no_server_error_or_schema_violation() {
         .arg(&spec)
         .args(["--url", &t.base])
         .args(["--auth", &format!("{}:{}", t.creds.account_sid, t.creds.auth_token)])
-        .args(["--mode", "positive", "--max-examples", "25", "--workers", "2", "--no-color"])
-        .args(["--generation-database", "none", "--max-failures", "20"])
-        .args(["--include-path-regex", IMPLEMENTED])
+        .args(["--workers", "2", "--no-color", "--generation-database", "none", "--max-failures", "20"])
+        .args(["--include-path-regex", IMPLEMENTED]);
+    (t, cmd)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemathesis_finds_no_server_error_or_schema_violation() {
+    let Some(venv) = venv() else { return };
+    let (_server, mut cmd) = schemathesis(&venv).await;
+    cmd.args(["--mode", "positive", "--max-examples", "25"])
         // The spec lists only 2xx answers, so a correct 4xx (a unique name in
         // use, Attributes that are not JSON, Identity together with a binding:
         // rules the spec cannot express) would fail these two; every other check runs.
         .args(["--exclude-checks", "status_code_conformance,positive_data_acceptance"]);
+    let out = run(cmd, Duration::from_secs(300)).await;
+    assert!(out.status.success(), "{}", show(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemathesis_invalid_requests_never_get_a_server_error() {
+    let Some(venv) = venv() else { return };
+    let (_server, mut cmd) = schemathesis(&venv).await;
+    cmd.args(["--mode", "negative", "--max-examples", "10"])
+        .args(["--checks", "not_a_server_error,content_type_conformance"]);
     let out = run(cmd, Duration::from_secs(300)).await;
     assert!(out.status.success(), "{}", show(&out));
 }

@@ -170,3 +170,31 @@ async fn a_plain_get_of_the_stream_gets_a_twilio_error() {
     let t = TestServer::start().await;
     assert_error(&t.get(&As::Admin, "/v1/Stream").await, 400, 20001);
 }
+
+#[tokio::test]
+async fn an_admin_stream_sees_each_conversation_once_and_not_others_leaving_as_removal() {
+    let t = TestServer::start().await;
+    let mut admin = t.stream(None).await;
+    let (status, c) = t
+        .post(
+            &As::Admin,
+            "/v1/ConversationWithParticipants",
+            &[("Participant", r#"{"identity": "ann"}"#), ("Participant", r#"{"identity": "ben"}"#)],
+        )
+        .await;
+    assert_eq!(status, 201, "{c}");
+    let c = sid(&c);
+    t.delete(&As::Admin, &format!("/v1/Conversations/{c}/Participants/ben")).await;
+    t.say(&As::Admin, &c, "marker").await;
+    let mut added = 0;
+    loop {
+        let e = admin.next_within(WAIT).await.expect("events up to the marker");
+        match e["event"].as_str().unwrap() {
+            "conversationAdded" => added += 1,
+            "conversationRemoved" => panic!("ben leaving is not the conversation's removal: {e}"),
+            "messageAdded" => break,
+            _ => {}
+        }
+    }
+    assert_eq!(added, 1, "one conversationAdded for an admin stream");
+}

@@ -250,8 +250,15 @@ fn page_up_reaches_the_first_of_several_hundred_messages() {
     assert!(!screen.contains("history line 0399"), "{screen}");
     t.keys(&["End"]);
     t.wait_for("history line 0399");
-    t.keys(&["C-c"]);
+    // SIGTERM also ends it cleanly, with the terminal restored.
+    let shell = t.format("pane_pid");
+    let pid = std::process::Command::new("pgrep").args(["-P", &shell]).output().unwrap();
+    let pid = String::from_utf8_lossy(&pid.stdout).trim().to_string();
+    assert!(!pid.is_empty(), "no client process under the pane's shell");
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     assert!(t.wait_for("EXITED:").contains("EXITED:0"));
+    assert_eq!(t.format("alternate_on"), "0");
+    assert_eq!(t.format("cursor_flag"), "1");
 }
 
 fn embedded_home_env(home: &Path) -> Vec<(&'static str, String)> {
@@ -271,6 +278,10 @@ fn first_launch_with_empty_home_sends_and_a_relaunch_shows_it() {
     t.keys(&["C-c"]);
     assert!(t.wait_for("EXITED:").contains("EXITED:0"));
     drop(t);
+
+    // The first launch left an editable config and a log file, in the XDG dirs.
+    assert!(home.join(".config/convo-tui/config.toml").is_file());
+    assert!(home.join(".local/share/convo-tui/convo-tui.log").is_file());
 
     let t = Tmux::start("again", Path::new(BIN), &[], &env, 110, 34);
     let screen = t.wait_for("me: kept for next time");

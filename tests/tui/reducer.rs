@@ -315,3 +315,41 @@ fn cache_keeps_list_drafts_and_history_across_launches() {
     assert_eq!(b.open, Some(ch(1)));
     assert_eq!(b.composer_text(), "unsent words");
 }
+
+#[test]
+fn a_reconnect_resends_what_was_lost_while_offline() {
+    use convo_tui::sdk::ConnectionState;
+    let mut a = populated();
+    diff(&mut a, Diff::Connection(ConnectionState::Disconnected));
+    // Opening while offline: the sync task refuses, the room waits.
+    press(&mut a, KeyCode::Down, KeyModifiers::ALT);
+    assert!(drain(&mut a).contains(&Command::Open { conversation_sid: ch(2) }));
+    diff(&mut a, Diff::Error("open: offline (not connected)".into()));
+    diff(&mut a, Diff::Connection(ConnectionState::Connected));
+    assert_eq!(drain(&mut a), vec![Command::Open { conversation_sid: ch(2) }]);
+    // Already connected: no repeat.
+    diff(&mut a, Diff::Connection(ConnectionState::Connected));
+    assert!(drain(&mut a).is_empty());
+}
+
+#[test]
+fn opening_with_more_unread_than_fits_starts_at_the_first_unread() {
+    let mut a = app();
+    // 50 messages, the last 30 unread: more than a 16-row screen shows.
+    diff(&mut a, Diff::Conversations(vec![entry(1, "busy", 50, 60, 30, false)]));
+    screen(&mut a, 80, 16);
+    diff(
+        &mut a,
+        Diff::MessagesLoaded { conversation_sid: ch(1), messages: page(1, 0, 50), has_older: false, has_newer: false },
+    );
+    let text = screen(&mut a, 80, 16);
+    assert!(text.contains("new messages") && text.contains("message number 20 "), "{text}");
+    assert!(!text.contains("message number 49"), "{text}");
+    update::on_tick(&mut a, Instant::now() + Duration::from_secs(5));
+    assert!(!drain(&mut a).iter().any(|c| matches!(c, Command::AdvanceRead { .. })), "not read until you get there");
+    for _ in 0..5 {
+        press(&mut a, KeyCode::PageDown, KeyModifiers::NONE);
+    }
+    update::on_tick(&mut a, Instant::now() + Duration::from_secs(5));
+    assert!(drain(&mut a).contains(&Command::AdvanceRead { conversation_sid: ch(1), index: 49 }));
+}

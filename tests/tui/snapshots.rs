@@ -157,6 +157,9 @@ fn status_bar_shows_reconnecting_and_errors() {
     diff(&mut a, Diff::Connection(ConnectionState::Disconnected));
     diff(&mut a, Diff::Error("You are not a participant of this conversation".into()));
     snap!("reconnecting_with_error", screen(&mut a, 100, 12));
+    diff(&mut a, Diff::Connection(ConnectionState::Denied));
+    let text = screen(&mut a, 100, 12);
+    assert!(text.contains("access denied") && text.contains("refused the access token"), "{text}");
 }
 
 #[test]
@@ -164,6 +167,8 @@ fn help_lists_keys_and_commands() {
     let mut a = populated();
     press(&mut a, KeyCode::F(1), KeyModifiers::NONE);
     snap!("help", screen(&mut a, 100, 44));
+    // A short, wide terminal gets keys and commands side by side.
+    snap!("help_two_columns", screen(&mut a, 150, 30));
     let mut v = vim_app();
     press(&mut v, KeyCode::Char('?'), KeyModifiers::NONE);
     let text = screen(&mut v, 100, 48);

@@ -39,7 +39,8 @@ impl Tmux {
         let script = format!("{cmd}; echo EXITED:$?; sleep 600");
         let t = Tmux { socket, session };
         let status = Command::new("tmux")
-            .args(["-L", &t.socket, "-f", "/dev/null", "new-session", "-d", "-s", &t.session])
+            .env("LC_ALL", "C.UTF-8")
+            .args(["-u", "-L", &t.socket, "-f", "/dev/null", "new-session", "-d", "-s", &t.session])
             .args(["-x", &w.to_string(), "-y", &h.to_string()])
             .args(["sh", "-c", &script])
             .status()
@@ -49,7 +50,9 @@ impl Tmux {
     }
 
     fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux").args(["-L", &self.socket]).args(args).output().unwrap();
+        // -u and a UTF-8 locale: captures keep box drawing and `…` whatever the CI locale.
+        let out =
+            Command::new("tmux").env("LC_ALL", "C.UTF-8").args(["-u", "-L", &self.socket]).args(args).output().unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 

@@ -10,6 +10,7 @@ use super::{Pending, Task};
 use crate::api::params::{ConversationParams, MessageParams, ParticipantParams, UserConversationParams};
 use crate::api::stream::{ClientFrame, TYPING_TIMEOUT_SECS};
 use crate::api::{ErrorCode, UserConversation};
+use crate::sdk::echo::EchoKey;
 use crate::sdk::endpoints::horizon_param;
 use crate::sdk::error::{Error, Result};
 use crate::sdk::sync_protocol::{Command, ConnectionState, Diff};
@@ -74,6 +75,7 @@ impl Task {
                 self.online()?;
                 let params = MessageParams { body: Some(body), ..Default::default() };
                 let m = self.rest.update_message(&conversation_sid, &message_sid, &params).await?;
+                self.echoes.expect(EchoKey::message(&m));
                 let mut diffs = Vec::new();
                 self.model.upsert_message(m, false, &mut diffs);
                 self.emit_all(diffs).await;
@@ -195,6 +197,7 @@ impl Task {
                 self.online()?;
                 let params = ConversationParams { friendly_name: Some(friendly_name), ..Default::default() };
                 let conv = self.rest.update_conversation(&conversation_sid, &params).await?;
+                self.echoes.expect(EchoKey::conversation(&conv));
                 if let Some(d) = self.model.upsert_conversation(Some(conv), None, &conversation_sid) {
                     self.emit(d).await;
                 }
@@ -251,6 +254,7 @@ impl Task {
     }
 
     async fn apply_user_state(&mut self, uc: UserConversation) {
+        self.echoes.expect(EchoKey::user_state(&uc));
         let sid = uc.conversation_sid.clone();
         if let Some(d) = self.model.upsert_conversation(None, Some(uc), &sid) {
             self.emit(d).await;

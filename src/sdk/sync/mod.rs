@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::backoff::Backoff;
+use super::echo::Echoes;
 use super::endpoints::token_claims;
 use super::error::Error;
 use super::sync_protocol::{Command, ConnectionState, Diff, SyncConfig, SyncHandle};
@@ -93,6 +94,8 @@ struct Task {
     last_heard: Instant,
     /// When `CheckConnection`'s ping must have been answered.
     pong_due: Option<Instant>,
+    /// Our writes whose stream echo is still due (see `echo.rs`).
+    echoes: Echoes,
 }
 
 /// What woke the loop.
@@ -139,6 +142,7 @@ impl Task {
             expire_at: None,
             last_heard: Instant::now(),
             pong_due: None,
+            echoes: Echoes::default(),
         };
         task.set_expiry(&config.token);
         Some(task)

@@ -21,7 +21,8 @@ pub struct ConvModel {
     pub participants: Option<BTreeMap<String, Participant>>,
     /// The held window of messages, by index.
     pub messages: BTreeMap<i64, Message>,
-    /// SIDs of messages seen deleted, so a REST reply and its event diff once.
+    /// SIDs of messages and participants seen removed, so a REST reply and its
+    /// event diff once, and a late event does not bring them back.
     pub removed: HashSet<String>,
 }
 
@@ -121,12 +122,16 @@ impl Model {
     /// conversation's last message); otherwise it is only applied when held.
     pub fn upsert_message(&mut self, m: Message, live: bool, out: &mut Vec<Diff>) {
         let Some(model) = self.convs.get_mut(&m.conversation_sid) else { return };
-        if model.removed.contains(&m.sid) || (!live && !model.messages.contains_key(&m.index)) {
+        let held = model.messages.contains_key(&m.index);
+        if model.removed.contains(&m.sid) || (!live && !held) {
             return;
         }
         let (index, date_created) = (m.index, m.date_created.clone());
-        // The message first, then what it did to the conversation (as Twilio orders them).
-        if model.messages.get(&m.index) != Some(&m) {
+        // The message first, then what it did to the conversation (as Twilio orders
+        // them). A creation (a send's reply, a messageAdded) is never newer than a
+        // held version, which may carry an edit already: it only adds what is missing.
+        let apply = if live { !held } else { model.messages.get(&m.index) != Some(&m) };
+        if apply {
             model.messages.insert(m.index, m.clone());
             while model.messages.len() > MAX_WINDOW {
                 model.messages.pop_first();
@@ -188,7 +193,11 @@ impl Model {
     /// A participant joined or changed; told only for conversations whose
     /// roster is held (opened ones).
     pub fn upsert_participant(&mut self, p: Participant) -> Option<Diff> {
-        let roster = self.convs.get_mut(&p.conversation_sid)?.participants.as_mut()?;
+        let model = self.convs.get_mut(&p.conversation_sid)?;
+        if model.removed.contains(&p.sid) {
+            return None;
+        }
+        let roster = model.participants.as_mut()?;
         if roster.get(&p.sid) == Some(&p) {
             return None;
         }
@@ -197,7 +206,9 @@ impl Model {
     }
 
     pub fn remove_participant(&mut self, conversation_sid: &str, participant_sid: &str) -> Option<Diff> {
-        let roster = self.convs.get_mut(conversation_sid)?.participants.as_mut()?;
+        let model = self.convs.get_mut(conversation_sid)?;
+        model.removed.insert(participant_sid.to_owned());
+        let roster = model.participants.as_mut()?;
         roster.remove(participant_sid)?;
         Some(Diff::ParticipantRemoved {
             conversation_sid: conversation_sid.to_owned(),
@@ -306,6 +317,18 @@ mod tests {
         let upserts = out.iter().filter(|d| matches!(d, Diff::MessageUpserted(_))).count();
         assert_eq!(upserts, 1, "{out:?}");
         assert!(matches!(out[0], Diff::MessageUpserted(_)), "the message comes before the conversation change");
+    }
+
+    #[test]
+    fn a_late_creation_does_not_undo_an_edit() {
+        let mut m = model_with(None, None);
+        let mut out = Vec::new();
+        m.upsert_message(message("CH1", 5, "first"), true, &mut out);
+        m.upsert_message(message("CH1", 5, "edited"), false, &mut out);
+        out.clear();
+        m.upsert_message(message("CH1", 5, "first"), true, &mut out);
+        assert!(!out.iter().any(|d| matches!(d, Diff::MessageUpserted(_))), "{out:?}");
+        assert_eq!(m.convs["CH1"].messages[&5].body.as_deref(), Some("edited"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use super::Task;
 use crate::api::stream::ServerEvent;
 use crate::api::{Message, UserConversation};
+use crate::sdk::echo::EchoKey;
 use crate::sdk::error::Result;
 use crate::sdk::events::Incoming;
 use crate::sdk::sync_protocol::{ConversationEntry, Diff};
@@ -20,6 +21,7 @@ impl Task {
     /// the rosters of opened conversations and every message after the newest
     /// held one; sends the diffs of whatever changed.
     pub(super) async fn resync(&mut self) -> Result<()> {
+        self.echoes.clear();
         match self.rest.get_user(&self.identity).await {
             Ok(user) => {
                 if let Some(d) = self.model.set_me(user) {
@@ -76,18 +78,19 @@ impl Task {
             let newest_held = *model.messages.keys().next_back().expect("not empty");
             let held: Vec<(i64, String)> = model.messages.range(from..).map(|(i, m)| (*i, m.sid.clone())).collect();
             let gap_from = known_newest.get(&sid).copied().flatten().unwrap_or(newest_held).max(newest_held);
-            let fresh = if gap_from == newest_held {
-                self.rest.all_messages_after(&sid, Some(from - 1)).await?
-            } else {
-                // The UI trimmed the newest messages away: re-check what is held,
-                // then read only what is newer than anything seen before.
-                let mut fresh = self.rest.messages_through(&sid, from - 1, newest_held).await?;
-                fresh.extend(self.rest.all_messages_after(&sid, Some(gap_from)).await?);
-                fresh
-            };
+            // The server's newest index, read after the stream opened: anything
+            // newer comes over the stream.
+            let through = model.entry.conversation.last_message.as_ref().map(|m| m.index);
+            // Re-check what is held (edits, deletions), then read the gap after
+            // everything seen before (the UI may have trimmed the newest away).
+            let mut fresh = self.rest.messages_range(&sid, from - 1, newest_held).await?;
+            if let Some(through) = through.filter(|t| *t > gap_from) {
+                fresh.extend(self.rest.messages_range(&sid, gap_from, through).await?);
+            }
             let mut diffs = Vec::new();
+            let present: std::collections::HashSet<i64> = fresh.iter().map(|m| m.index).collect();
             for (index, message_sid) in held {
-                if !fresh.iter().any(|m| m.index == index) {
+                if !present.contains(&index) {
                     diffs.extend(self.model.remove_message(&sid, &message_sid, index));
                 }
             }
@@ -125,7 +128,7 @@ impl Task {
             }
             Incoming::ConversationUpdated(c) => {
                 let sid = c.sid.clone();
-                if self.model.convs.contains_key(&sid) {
+                if self.model.convs.contains_key(&sid) && self.echoes.admit(EchoKey::conversation(&c)) {
                     diffs.extend(self.model.upsert_conversation(Some(c), None, &sid));
                 }
             }
@@ -136,7 +139,11 @@ impl Task {
                 }
                 self.model.upsert_message(m, true, &mut diffs);
             }
-            Incoming::MessageUpdated(m) => self.model.upsert_message(m, false, &mut diffs),
+            Incoming::MessageUpdated(m) => {
+                if self.echoes.admit(EchoKey::message(&m)) {
+                    self.model.upsert_message(m, false, &mut diffs)
+                }
+            }
             Incoming::MessageRemoved(m) => {
                 diffs.extend(self.model.remove_message(&m.conversation_sid, &m.sid, m.index));
             }
@@ -164,7 +171,7 @@ impl Task {
             }
             Incoming::UserConversationUpdated(uc) => {
                 let sid = uc.conversation_sid.clone();
-                if self.model.convs.contains_key(&sid) {
+                if self.model.convs.contains_key(&sid) && self.echoes.admit(EchoKey::user_state(&uc)) {
                     diffs.extend(self.model.upsert_conversation(None, Some(uc), &sid));
                 }
             }

@@ -13,7 +13,6 @@ use serde::Deserialize;
 
 use super::{Standing, conversation, created, no_content, ok, standing};
 use crate::api::params::{ListQuery, MessageParams};
-use crate::api::sid::{new_sid, prefix};
 use crate::api::stream::EventName;
 use crate::api::time::now_unix;
 use crate::server::AppState;
@@ -140,7 +139,7 @@ async fn create(
             let mut m = MessageRow {
                 conversation_sid: c.sid.clone(),
                 idx: 0,
-                sid: new_sid(prefix::MESSAGE),
+                sid: messages::new_message_sid(),
                 author,
                 body,
                 attributes,

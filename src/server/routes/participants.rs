@@ -174,7 +174,7 @@ impl NewParticipant {
             let after = conversation(conn, &c.sid)?;
             effects.push(Effect::Join { conversation: c.sid.clone(), identity: i.clone() });
             effects.push(Effect::send(
-                Audience::User(i.clone()),
+                Audience::Only(i.clone()),
                 EventName::ConversationAdded,
                 Some(&c.sid),
                 to_value(&urls.conversation_json(&after)),
@@ -381,7 +381,7 @@ pub fn leave(conn: &Connection, urls: &Urls, c: &ConversationRow, row: &Particip
     if let Some(identity) = &row.identity {
         effects.push(Effect::Leave { conversation: c.sid.clone(), identity: identity.clone() });
         effects.push(Effect::send(
-            Audience::User(identity.clone()),
+            Audience::Only(identity.clone()),
             EventName::ConversationRemoved,
             Some(&c.sid),
             to_value(&urls.conversation_json(&after)),

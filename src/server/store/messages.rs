@@ -7,6 +7,16 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::rows::MessageRow;
 use crate::server::paging::Window;
 
+/// A fresh message SID (`IM` + 32 hex, as Twilio's). The hex starts with the
+/// time (48 bits of milliseconds, as in a v7 UUID) and ends with 80 random
+/// bits: new SIDs land at the right edge of the SID index instead of on a
+/// random page, so a commit writes a few pages, not one per message.
+pub fn new_message_sid() -> String {
+    let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    let random = uuid::Uuid::new_v4().as_u128() & ((1u128 << 80) - 1);
+    format!("{}{:012x}{random:020x}", crate::api::sid::prefix::MESSAGE, millis & 0xffff_ffff_ffff)
+}
+
 /// By SID, or (our extension, handy for clients holding indexes) by index.
 pub fn get(conn: &Connection, conversation_sid: &str, sid_or_index: &str) -> rusqlite::Result<Option<MessageRow>> {
     if let Ok(index) = sid_or_index.parse::<i64>() {
@@ -144,6 +154,15 @@ pub fn expire_keys(conn: &Connection, now: i64) -> rusqlite::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn message_sids_have_twilio_shape_and_grow_with_time() {
+        let a = new_message_sid();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = new_message_sid();
+        assert!(crate::api::sid::is_sid("IM", &a) && crate::api::sid::is_sid("IM", &b), "{a} {b}");
+        assert!(a < b, "{a} then {b}");
+    }
 
     fn plan(conn: &Connection, sql: &str) -> String {
         let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();

@@ -33,6 +33,32 @@ pub struct Store {
     pub service_sid: String,
     /// When the service was made (Unix seconds).
     pub service_created: i64,
+    /// Dropping this stops the checkpointer thread.
+    _checkpoints: std::sync::mpsc::Sender<()>,
+}
+
+/// How often the checkpointer copies the WAL back into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Starts a thread that runs passive checkpoints on its own connection, so
+/// their fsync never stalls the writer. It stops when the returned sender drops.
+fn checkpointer(path: &Path) -> anyhow::Result<std::sync::mpsc::Sender<()>> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    std::thread::Builder::new().name("store-checkpoint".into()).spawn(move || {
+        use std::sync::mpsc::RecvTimeoutError;
+        loop {
+            let last = matches!(stopped.recv_timeout(CHECKPOINT_EVERY), Err(RecvTimeoutError::Disconnected));
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::warn!("checkpoint: {e}");
+            }
+            if last {
+                break;
+            }
+        }
+    })?;
+    Ok(stop)
 }
 
 struct Readers {
@@ -68,6 +94,10 @@ fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     // it survives a killed process (not a power cut, which is the documented trade).
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // Checkpoints (which fsync) run on their own thread (`checkpointer`); the
+    // writer checkpoints only if the WAL grows past this, e.g. under writes so
+    // constant that a passive checkpoint never catches up.
+    conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.set_prepared_statement_cache_capacity(128);
     conn.execute_batch(SCHEMA)?;
@@ -103,8 +133,9 @@ impl Store {
         drop(stmt);
         hub.load_members(pairs);
         let (writer, handle) = Writer::spawn(conn, hub)?;
+        let checkpoints = checkpointer(&path)?;
         let readers = Arc::new(Readers { path, pool: Mutex::new(Vec::new()) });
-        Ok((Self { writer, readers, service_sid, service_created }, handle))
+        Ok((Self { writer, readers, service_sid, service_created, _checkpoints: checkpoints }, handle))
     }
 
     /// Runs a read on a pooled read connection, off the async threads.

@@ -2,11 +2,12 @@
 //! batch of waiting jobs in one transaction (group commit), each job inside its
 //! own savepoint so one refused request never undoes its neighbours.
 //!
-//! A job's answer is released only after COMMIT returns, so a 2xx always means
-//! "on disk". The batch's effects (stream events, membership changes) then go,
-//! in commit order, to a publisher thread that applies them to the hub: each
-//! conversation's events stay ordered, and serializing and fanning them out to
-//! many streams never holds up the next commit.
+//! After COMMIT the batch goes, in commit order, to a publisher thread that
+//! applies its effects (stream events, membership changes) to the hub and only
+//! then answers the callers. So a 2xx always means "on disk" and "the streams
+//! know" (someone just added can type at once); each conversation's events
+//! stay ordered; and fanning events out to many streams never holds up the
+//! writer's next commit.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -24,9 +25,16 @@ struct Outcome {
     finish: Finish,
 }
 
-/// Called once the batch committed (with the batch's effect list, to append
-/// the job's effects to) or with the commit's error.
-type Finish = Box<dyn FnOnce(Result<&mut Vec<Effect>, &ApiError>) + Send>;
+/// Called once the batch committed (to add the job's effects and its answer
+/// to the batch) or with the commit's error (to answer with it at once).
+type Finish = Box<dyn FnOnce(Result<&mut Committed, &ApiError>) + Send>;
+
+/// A committed batch on its way to the publisher: effects, then answers.
+#[derive(Default)]
+struct Committed {
+    effects: Vec<Effect>,
+    answers: Vec<Box<dyn FnOnce() + Send>>,
+}
 
 type Job = Box<dyn FnOnce(&Connection) -> Outcome + Send>;
 
@@ -44,10 +52,11 @@ impl Writer {
     /// every handle is dropped.
     pub fn spawn(conn: Connection, hub: Arc<Hub>) -> std::io::Result<(Self, std::thread::JoinHandle<()>)> {
         let (tx, rx) = mpsc::channel::<Job>(4096);
-        let (publish, published) = std::sync::mpsc::channel::<Vec<Effect>>();
+        let (publish, published) = std::sync::mpsc::channel::<Committed>();
         std::thread::Builder::new().name("store-publisher".into()).spawn(move || {
-            while let Ok(effects) = published.recv() {
-                hub.apply(effects);
+            while let Ok(batch) = published.recv() {
+                hub.apply(batch.effects);
+                batch.answers.into_iter().for_each(|answer| answer());
             }
         })?;
         let handle = std::thread::Builder::new().name("store-writer".into()).spawn(move || run(conn, rx, publish))?;
@@ -65,14 +74,12 @@ impl Writer {
         let job: Job = Box::new(move |conn| match catch_unwind(AssertUnwindSafe(|| f(conn))) {
             Ok(Ok((value, effects))) => Outcome {
                 ok: true,
-                finish: Box::new(move |committed| {
-                    let _ = reply.send(match committed {
-                        Ok(batch_effects) => {
-                            batch_effects.extend(effects);
-                            Ok(value)
-                        }
-                        Err(e) => Err(e.clone()),
-                    });
+                finish: Box::new(move |committed| match committed {
+                    Ok(batch) => {
+                        batch.effects.extend(effects);
+                        batch.answers.push(Box::new(move || drop(reply.send(Ok(value)))));
+                    }
+                    Err(e) => drop(reply.send(Err(e.clone()))),
                 }),
             },
             Ok(Err(e)) => Outcome { ok: false, finish: Box::new(move |_| drop(reply.send(Err(e)))) },
@@ -91,7 +98,7 @@ fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
-fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, publish: std::sync::mpsc::Sender<Vec<Effect>>) {
+fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, publish: std::sync::mpsc::Sender<Committed>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut finishers = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
@@ -123,11 +130,9 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, publish: std::sync::mpsc::
         }
         match conn.execute_batch("COMMIT") {
             Ok(()) => {
-                let mut effects = Vec::new();
-                finishers.drain(..).for_each(|f| f(Ok(&mut effects)));
-                if !effects.is_empty() {
-                    let _ = publish.send(effects);
-                }
+                let mut committed = Committed::default();
+                finishers.drain(..).for_each(|f| f(Ok(&mut committed)));
+                let _ = publish.send(committed);
             }
             Err(e) => {
                 tracing::error!("commit failed: {e}");

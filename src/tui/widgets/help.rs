@@ -46,8 +46,23 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let lines = lines(app);
+    let block = pane_block(" Help: any key closes ", true, &app.theme);
+    // Too tall for the terminal: keys on the left, commands on the right.
+    if lines.len() as u16 + 2 > area.height && area.width >= 120 {
+        let split = lines.iter().position(|l| l.width() == 0).unwrap_or(lines.len() / 2);
+        let (keys, commands) = lines.split_at(split);
+        let commands: Vec<Line> = commands.iter().skip(1).cloned().collect();
+        let rect = centered(area, 150, keys.len().max(commands.len()) as u16 + 2);
+        frame.render_widget(Clear, rect);
+        let inner = block.inner(rect);
+        frame.render_widget(block, rect);
+        let [left, right] =
+            ratatui::layout::Layout::horizontal([ratatui::layout::Constraint::Ratio(1, 2); 2]).areas(inner);
+        frame.render_widget(Paragraph::new(keys.to_vec()), left);
+        frame.render_widget(Paragraph::new(commands), right);
+        return;
+    }
     let rect = centered(area, 76, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
-    let block = pane_block(" Help: any key closes ", true, &app.theme);
     frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
