@@ -48,7 +48,7 @@ impl FromRequestParts<Arc<AppState>> for Ctx {
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
         let caller = authenticate(&parts.headers, &state.credentials)?;
         if let Caller::Person(identity) = &caller {
-            state.rate_limit.check(identity, parts.uri.path())?;
+            state.rate_limit.check(identity, &parts.method, parts.uri.path())?;
             state.ensure_user(identity).await?;
         }
         // Nested routers see the path with their prefix cut off; the original has it.
