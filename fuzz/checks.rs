@@ -13,6 +13,7 @@ use convo_tui::api::params::{
 use convo_tui::api::stream::{ClientFrame, ServerEvent};
 use convo_tui::api::token::{self, TokenIssuer};
 use convo_tui::server::validate;
+use convo_tui::tui::sanitize;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -86,10 +87,10 @@ pub fn token(data: &[u8]) {
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
         header.cty = Some("twilio-fpa;v=1".into());
         let key = jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes());
-        if let Ok(t) = jsonwebtoken::encode(&header, &claims, &key) {
-            if let Err(e) = token::verify(&t, AC, SK, SECRET, NOW) {
-                assert_eq!(e.status, 401, "{e}");
-            }
+        if let Ok(t) = jsonwebtoken::encode(&header, &claims, &key)
+            && let Err(e) = token::verify(&t, AC, SK, SECRET, NOW)
+        {
+            assert_eq!(e.status, 401, "{e}");
         }
     }
     // A freshly minted token for any identity verifies to that identity.
@@ -111,4 +112,18 @@ pub fn frames(data: &[u8]) {
         let json = serde_json::to_string(&e).expect("a server event serializes");
         assert_eq!(serde_json::from_str::<ServerEvent>(&json).expect("and parses back"), e);
     }
+}
+
+/// The TUI's sanitizer: no control character but a newline (and none at all in
+/// a one-line field), no bidi override or isolate, and sanitizing twice changes nothing.
+pub fn sanitize(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let bidi =
+        |c: char| matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    let body = sanitize::text(text);
+    assert!(body.chars().all(|c| (c == '\n' || !c.is_control()) && !bidi(c)), "{text:?} -> {body:?}");
+    assert_eq!(sanitize::text(&body), body, "not idempotent on {text:?}");
+    let line = sanitize::line(text);
+    assert!(line.chars().all(|c| !c.is_control() && !bidi(c)), "{text:?} -> {line:?}");
+    assert_eq!(sanitize::line(&line), line, "not idempotent on {text:?}");
 }

@@ -121,7 +121,7 @@ async fn subscriber(mut ws: Ws, base: Instant, shared: Arc<Shared>, mut stop: wa
 
 /// Runs the fan-out: warms up until every subscriber has received a message,
 /// publishes `rate` messages/s for `duration`, then waits (at most `drain`) for
-/// every delivery. `body` turns a marker into the body to publish.
+/// every delivery. `publish` sends one body (it carries the marker) to the server.
 pub async fn run(
     subscribers: Vec<Ws>,
     publish: Publish,

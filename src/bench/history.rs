@@ -122,12 +122,16 @@ async fn seed_http(client: &reqwest::Client, target: &Target, conversation: &str
         let (client, next, auth, url) =
             (client.clone(), next.clone(), target.admin(), target.messages_url(conversation));
         tasks.spawn(async move {
-            while next.fetch_add(1, Ordering::Relaxed) < m {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= m {
+                    break;
+                }
                 let resp = client
                     .post(&url)
                     .basic_auth(&auth.user, Some(&auth.password))
                     .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body("Author=bench-seeder&Body=history+message")
+                    .body(format!("Author=bench-seeder&Body=history+message+{i}"))
                     .send()
                     .await?;
                 anyhow::ensure!(resp.status().is_success(), "seeding: {}", resp.status());

@@ -1,7 +1,7 @@
 //! `convo-tui bench SCENARIO`: load scenarios that print figures (a table, or
 //! JSON with `--json`). The server under test and the load client run on separate
 //! tokio runtimes in this process (or the server is elsewhere, with `--server`);
-//! every scenario also measures the floor in the same run and quotes its ratio.
+//! each scenario quotes its ratio to the floor, measured once in the same run.
 
 mod delivery;
 mod fanout;
@@ -112,8 +112,9 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         s => vec![s],
     };
     let mut reports = Vec::new();
+    let mut floors = Floors::default();
     for s in scenarios {
-        let new = run_one(&rt, args, s)?;
+        let new = run_one(&rt, args, s, &mut floors)?;
         if !args.json {
             for r in &new {
                 println!("{}", r.table());
@@ -127,31 +128,93 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_one(rt: &Runtimes, args: &BenchArgs, scenario: Scenario) -> anyhow::Result<Vec<Report>> {
+/// The floors, each measured once per run and shared by the scenarios after it.
+#[derive(Default)]
+struct Floors {
+    fanout: Option<delivery::Delivery>,
+    http: Option<floor::HttpFloor>,
+}
+
+impl Floors {
+    fn fanout(&mut self, rt: &Runtimes, args: &BenchArgs) -> anyhow::Result<&delivery::Delivery> {
+        if self.fanout.is_none() {
+            self.fanout = Some(floor::fanout(rt, args.subscribers, args.rate, args.duration())?);
+        }
+        Ok(self.fanout.as_ref().expect("just measured"))
+    }
+
+    /// The HTTP floor; `posts` says whether its POST phase is needed (history only needs GETs).
+    fn http(&mut self, rt: &Runtimes, args: &BenchArgs, posts: bool) -> anyhow::Result<&floor::HttpFloor> {
+        let missing_posts = self.http.as_ref().is_none_or(|h| posts && h.posts.accepted == 0);
+        if missing_posts {
+            let duration = if posts { args.duration() } else { Duration::ZERO };
+            self.http = Some(floor::http(rt, args.senders, duration, args.fetches)?);
+        }
+        Ok(self.http.as_ref().expect("just measured"))
+    }
+}
+
+fn run_one(rt: &Runtimes, args: &BenchArgs, scenario: Scenario, floors: &mut Floors) -> anyhow::Result<Vec<Report>> {
     match scenario {
         Scenario::Floor => {
-            let fan = floor::fanout(rt, args.subscribers, args.rate, args.duration())?;
-            let http = floor::http(rt, args.senders, args.duration(), args.fetches)?;
-            Ok(vec![fanout::report("floor-fanout", args, &fan, None), http.report(args)])
+            let fan = fanout::report("floor-fanout", args, floors.fanout(rt, args)?, None);
+            Ok(vec![fan, floors.http(rt, args, true)?.report(args)])
         }
         Scenario::Fanout => {
-            let fan_floor = floor::fanout(rt, args.subscribers, args.rate, args.duration())?;
+            floors.fanout(rt, args)?;
             let target = target::Target::open(rt, args)?;
             let fan = fanout::measure(rt, &target, args)?;
-            Ok(vec![fanout::report("fanout", args, &fan, Some(&fan_floor))])
+            Ok(vec![fanout::report("fanout", args, &fan, floors.fanout.as_ref())])
         }
         Scenario::Send => {
-            let http_floor = floor::http(rt, args.senders, args.duration(), args.fetches)?;
+            floors.http(rt, args, true)?;
             let target = target::Target::open(rt, args)?;
             let posts = send::measure(rt, &target, args)?;
-            Ok(vec![send::report(args, &posts, &http_floor.posts)])
+            Ok(vec![send::report(args, &posts, &floors.http(rt, args, true)?.posts)])
         }
         Scenario::History => {
-            let http_floor = floor::http(rt, args.senders, Duration::ZERO, args.fetches)?;
+            let floor_get = floors.http(rt, args, false)?.get;
             let target = target::Target::open(rt, args)?;
             let h = history::measure(rt, &target, args)?;
-            Ok(vec![history::report(&h, http_floor.get)])
+            Ok(vec![history::report(&h, floor_get)])
         }
         Scenario::All => unreachable!("expanded by run"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        bench: BenchArgs,
+    }
+
+    fn args(line: &str) -> BenchArgs {
+        Cli::parse_from(std::iter::once("bench").chain(line.split_whitespace())).bench
+    }
+
+    /// Every scenario, tiny, against the embedded server: the figures exist and
+    /// nothing was lost or refused (no figure is compared with a time).
+    #[test]
+    fn every_scenario_runs_end_to_end_on_the_embedded_server() {
+        let a = args("all --duration 0.5 --senders 4 --subscribers 5 --rate 40 --messages 300 --fetches 3");
+        let rt = Runtimes::new().unwrap();
+        let mut floors = Floors::default();
+        let mut reports = Vec::new();
+        for s in [Scenario::Floor, Scenario::Send, Scenario::Fanout, Scenario::History] {
+            reports.extend(run_one(&rt, &a, s, &mut floors).unwrap());
+        }
+        let by = |name: &str| reports.iter().find(|r| r.scenario == name).unwrap_or_else(|| panic!("no {name}"));
+        assert_eq!(by("floor-fanout").get("lost"), Some(0.0));
+        assert_eq!(by("fanout").get("lost"), Some(0.0));
+        assert_eq!(by("fanout").get("deliveries"), Some(by("fanout").get("messages sent").unwrap() * 5.0));
+        assert!(by("send").get("accepted").unwrap() > 0.0);
+        assert!(by("send").notes.iter().all(|n| !n.contains("answered")), "{:?}", by("send").notes);
+        assert!(by("history").get("deepest/first p50").is_some());
+        assert!(by("floor-http").get("requests/s").unwrap() > 0.0);
     }
 }

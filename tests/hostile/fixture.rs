@@ -118,6 +118,26 @@ pub async fn assert_client_error(resp: reqwest::Response) -> u32 {
     body["code"].as_u64().expect("a Twilio code") as u32
 }
 
+/// Whether a `messageAdded` with this body arrives on `ws` within `limit`.
+async fn seen_on<S>(ws: &mut S, body: &str, limit: Duration) -> bool
+where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    let found = tokio::time::timeout(limit, async {
+        while let Some(frame) = ws.next().await {
+            if let Ok(Message::Text(t)) = frame {
+                let v: Value = serde_json::from_str(&t).unwrap_or_default();
+                if v["event"] == "messageAdded" && v["data"]["body"] == body {
+                    return true;
+                }
+            }
+        }
+        false
+    })
+    .await;
+    found == Ok(true)
+}
+
 /// A well-behaved participant: posts a message every 50 ms as a person and
 /// waits for it on its own stream. `finish` fails the test on any error.
 pub struct Witness {
@@ -132,6 +152,25 @@ impl Witness {
         let (stop, mut stopped) = watch::channel(false);
         let (http, base, token) = (server.http.clone(), server.base.clone(), server.token("witness"));
         let task = tokio::spawn(async move {
+            // The server subscribes a socket just after the upgrade's answer, so
+            // an event published in between is not this socket's: warm up first.
+            let mut live = false;
+            for attempt in 0..20 {
+                let body = format!("witness warm-up {attempt}");
+                let _ = http
+                    .post(format!("{base}/v1/Conversations/{conversation}/Messages"))
+                    .header("X-Twilio-Token", &token)
+                    .form(&[("Body", body.as_str())])
+                    .send()
+                    .await;
+                if seen_on(&mut ws, &body, Duration::from_millis(500)).await {
+                    live = true;
+                    break;
+                }
+            }
+            if !live {
+                return Err("the witness's stream never delivered its own message".to_owned());
+            }
             let mut rounds = 0u32;
             while !*stopped.borrow() {
                 let body = format!("witness {rounds}");
@@ -145,19 +184,7 @@ impl Witness {
                 if resp.status() != 201 {
                     return Err(format!("round {rounds}: post answered {}", resp.status()));
                 }
-                let seen = tokio::time::timeout(WAIT, async {
-                    while let Some(frame) = ws.next().await {
-                        if let Ok(Message::Text(t)) = frame {
-                            let v: Value = serde_json::from_str(&t).unwrap_or_default();
-                            if v["event"] == "messageAdded" && v["data"]["body"] == body.as_str() {
-                                return true;
-                            }
-                        }
-                    }
-                    false
-                })
-                .await;
-                if seen != Ok(true) {
+                if !seen_on(&mut ws, &body, WAIT).await {
                     return Err(format!("round {rounds}: own message not seen on the stream within {WAIT:?}"));
                 }
                 rounds += 1;

@@ -36,3 +36,8 @@ fn kept_token_inputs_are_refused_or_verified_without_panic() {
 fn kept_stream_frame_inputs_parse_and_round_trip() {
     assert!(replay("stream_frames", checks::frames) >= 3);
 }
+
+#[test]
+fn kept_terminal_text_inputs_come_out_without_controls() {
+    assert!(replay("sanitize", checks::sanitize) >= 3);
+}

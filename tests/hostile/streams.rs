@@ -43,6 +43,34 @@ async fn a_stream_client_that_never_reads_is_closed_and_others_keep_their_events
     let (mut sloth, _) = tokio_tungstenite::client_async(s.stream_request("sloth"), tcp).await.unwrap();
     let (mut reader, _) = tokio_tungstenite::connect_async(s.stream_request("reader")).await.unwrap();
 
+    // The server subscribes a socket just after the upgrade: wait until the reader is live.
+    let mut live = false;
+    for attempt in 0..20 {
+        let warm = format!("warm-up {attempt}");
+        let posted = s
+            .admin(reqwest::Method::POST, &format!("/v1/Conversations/{conversation}/Messages"))
+            .form(&[("Body", warm.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(posted.status(), 201);
+        let seen = tokio::time::timeout(Duration::from_millis(500), async {
+            while let Some(Ok(m)) = reader.next().await {
+                if let Message::Text(t) = m
+                    && t.contains(&warm)
+                {
+                    return;
+                }
+            }
+        })
+        .await;
+        if seen.is_ok() {
+            live = true;
+            break;
+        }
+    }
+    assert!(live, "the reading client's stream never went live");
+
     // ~30 KB events, far more of them than the server's per-socket queue holds.
     let total = 1_500;
     let body = "b".repeat(30_000);
@@ -50,7 +78,9 @@ async fn a_stream_client_that_never_reads_is_closed_and_others_keep_their_events
         let mut seen = 0;
         while seen < total {
             match tokio::time::timeout(WAIT, reader.next()).await {
-                Ok(Some(Ok(Message::Text(t)))) if t.contains(r#""event":"messageAdded""#) => seen += 1,
+                Ok(Some(Ok(Message::Text(t)))) if t.contains(r#""event":"messageAdded""#) && t.len() > 30_000 => {
+                    seen += 1
+                }
                 Ok(Some(Ok(_))) => {}
                 other => panic!("the reading client lost its stream after {seen} messages: {other:?}"),
             }
@@ -107,10 +137,10 @@ async fn garbage_stream_frames_are_ignored_or_close_only_that_socket() {
     assert_eq!(resp.status(), 201);
     let still = tokio::time::timeout(WAIT, async {
         while let Some(Ok(m)) = ws.next().await {
-            if let Message::Text(t) = m {
-                if t.contains("still here?") {
-                    return true;
-                }
+            if let Message::Text(t) = m
+                && t.contains("still here?")
+            {
+                return true;
             }
         }
         false
