@@ -25,6 +25,13 @@ pub struct Page<T> {
     pub meta: PageMeta,
 }
 
+impl<T> Page<T> {
+    /// The same page with each item turned into something else (rows into JSON).
+    pub fn map<U>(self, f: impl FnMut(&T) -> U) -> Page<U> {
+        Page { items: self.items.iter().map(f).collect(), meta: self.meta }
+    }
+}
+
 impl<T: Serialize> Serialize for Page<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(2))?;

@@ -1,5 +1,5 @@
 //! Request extractors that answer in Twilio's error format: `Ctx` (caller,
-//! URLs, state), `Form` (x-www-form-urlencoded via serde_html_form → 20001),
+//! URLs, state; runs a handler's store work with them), `Form` (x-www-form-urlencoded via serde_html_form → 20001),
 //! `Query` (list params → 20001) and `Path` (bad path → 20404). axum's own
 //! rejections are plain text, which Twilio's clients cannot read.
 
@@ -9,12 +9,14 @@ use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header::HOST};
 use bytes::Bytes;
+use rusqlite::Connection;
 use serde::de::DeserializeOwned;
 
 use crate::api::error::ErrorCode;
 use crate::server::AppState;
 use crate::server::auth::{Caller, authenticate};
 use crate::server::error::ApiError;
+use crate::server::hub::Effect;
 use crate::server::render::Urls;
 
 /// Everything a handler needs about the request's context.
@@ -27,6 +29,28 @@ pub struct Ctx {
 impl Ctx {
     pub fn identity(&self) -> Option<&str> {
         self.caller.identity()
+    }
+
+    /// Runs `f` on a reader connection with the caller and URLs at hand: the
+    /// shape of every GET handler (look up, check access, render).
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &Caller, &Urls) -> Result<T, ApiError> + Send + 'static,
+    {
+        let (caller, urls) = (self.caller.clone(), self.urls.clone());
+        self.state.store.read(move |conn| f(conn, &caller, &urls)).await
+    }
+
+    /// Runs `f` on the writer with the caller and URLs at hand; `f` returns
+    /// its answer and the events to publish once the write is committed.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &Caller, &Urls) -> Result<(T, Vec<Effect>), ApiError> + Send + 'static,
+    {
+        let (caller, urls) = (self.caller.clone(), self.urls.clone());
+        self.state.store.write(move |conn| f(conn, &caller, &urls)).await
     }
 }
 
@@ -48,7 +72,7 @@ impl FromRequestParts<Arc<AppState>> for Ctx {
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
         let caller = authenticate(&parts.headers, &state.credentials)?;
         if let Caller::Person(identity) = &caller {
-            state.rate_limit.check(identity, parts.uri.path())?;
+            state.rate_limit.check(identity, &parts.method, parts.uri.path())?;
             state.ensure_user(identity).await?;
         }
         // Nested routers see the path with their prefix cut off; the original has it.

@@ -1,10 +1,13 @@
 //! Rate limits for people (access-token callers): at most N actions per second
 //! per identity and conversation (Twilio documents 30), as a GCRA bucket from
-//! `governor`; over it, 429 with code 20429 and `Retry-After`. Admin callers
-//! (account or API key) are never limited here, as on Twilio.
+//! `governor`; over it, 429 with code 20429 and `Retry-After`. Only actions
+//! (writes) count: Twilio limits creates, updates and deletes, and reads
+//! (GET, HEAD) stay free so a client re-reading history after a reconnect is
+//! not slowed. Admin callers (account or API key) are never limited here.
 
 use std::num::NonZeroU32;
 
+use axum::http::Method;
 use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::api::error::ErrorCode;
@@ -26,11 +29,15 @@ impl RateLimit {
         Self(NonZeroU32::new(per_second).map(|n| DefaultKeyedRateLimiter::dashmap(Quota::per_second(n))))
     }
 
-    /// Counts one action by `identity` on the request `path`; refuses it when
-    /// over the limit. The conversation is the path segment after
-    /// `Conversations/` (any spelling: SID or unique name), or none.
-    pub fn check(&self, identity: &str, path: &str) -> Result<(), ApiError> {
+    /// Counts one request by `identity` on `path` if it is an action (any
+    /// method but GET and HEAD); refuses it when over the limit. Reads pass
+    /// uncounted. The conversation is the path segment after `Conversations/`
+    /// (any spelling: SID or unique name), or none.
+    pub fn check(&self, identity: &str, method: &Method, path: &str) -> Result<(), ApiError> {
         let Some(limiter) = &self.0 else { return Ok(()) };
+        if !is_action(method) {
+            return Ok(());
+        }
         if limiter.len() > SWEEP_AT {
             limiter.retain_recent();
         }
@@ -42,6 +49,11 @@ impl RateLimit {
             )
         })
     }
+}
+
+/// Whether a request changes something, and so counts against the limit.
+fn is_action(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD)
 }
 
 /// The conversation segment of a REST path, or "" for paths outside one.
@@ -63,20 +75,37 @@ mod tests {
     fn a_burst_over_the_limit_is_refused_with_20429_per_conversation() {
         let limit = RateLimit::new(3);
         for _ in 0..3 {
-            limit.check("alice", "/v1/Conversations/CH1/Messages").unwrap();
+            limit.check("alice", &Method::POST, "/v1/Conversations/CH1/Messages").unwrap();
         }
-        let refused = limit.check("alice", "/v1/Conversations/CH1/Messages").unwrap_err();
+        let refused = limit.check("alice", &Method::POST, "/v1/Conversations/CH1/Messages").unwrap_err();
         assert_eq!((refused.0.code, refused.0.status), (20429, 429));
         // Another conversation, or another person, has a bucket of its own.
-        limit.check("alice", "/v1/Services/IS1/Conversations/CH2/Participants").unwrap();
-        limit.check("bob", "/v1/Conversations/CH1/Messages").unwrap();
+        limit.check("alice", &Method::POST, "/v1/Services/IS1/Conversations/CH2/Participants").unwrap();
+        limit.check("bob", &Method::DELETE, "/v1/Conversations/CH1/Messages").unwrap();
+    }
+
+    #[test]
+    fn reads_are_never_limited_while_writes_over_the_limit_are() {
+        let limit = RateLimit::new(3);
+        let path = "/v1/Conversations/CH1/Messages";
+        for _ in 0..100 {
+            limit.check("alice", &Method::GET, path).unwrap();
+            limit.check("alice", &Method::HEAD, path).unwrap();
+        }
+        // The reads spent nothing: the whole bucket is still there for writes.
+        for _ in 0..3 {
+            limit.check("alice", &Method::POST, path).unwrap();
+        }
+        let refused = limit.check("alice", &Method::DELETE, &format!("{path}/IM1")).unwrap_err();
+        assert_eq!((refused.0.code, refused.0.status), (20429, 429));
+        limit.check("alice", &Method::GET, path).unwrap();
     }
 
     #[test]
     fn zero_turns_limits_off() {
         let limit = RateLimit::new(0);
         for _ in 0..1000 {
-            limit.check("alice", "/v1/Conversations/CH1/Messages").unwrap();
+            limit.check("alice", &Method::POST, "/v1/Conversations/CH1/Messages").unwrap();
         }
     }
 

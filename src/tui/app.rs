@@ -4,6 +4,7 @@
 //! `update` is the only code that changes it; commands for the sync task are
 //! queued in `outbox` so reducers stay synchronous and testable.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
@@ -145,6 +146,12 @@ pub struct App {
     pub conversations: HashMap<String, ConversationEntry>,
     /// Conversation SIDs in list order (recomputed on change).
     pub order: Vec<String>,
+    /// SID → display name, sanitized once per change by `resort` rather than
+    /// on every frame for every row.
+    pub names: HashMap<String, String>,
+    /// The first row the conversation list shows; kept between frames so the
+    /// window moves only when the selection leaves it (see `list_window`).
+    pub list_offset: usize,
     pub selected: Option<String>,
     pub open: Option<String>,
     pub rooms: HashMap<String, Room>,
@@ -187,6 +194,8 @@ impl App {
             connection: ConnectionState::Connecting,
             conversations: HashMap::new(),
             order: Vec::new(),
+            names: HashMap::new(),
+            list_offset: 0,
             selected: None,
             open: None,
             rooms: HashMap::new(),
@@ -236,6 +245,18 @@ impl App {
 
     /// The name the list and title show: friendly name, else unique name, else SID.
     pub fn display_name(&self, sid: &str) -> String {
+        self.list_name(sid).into_owned()
+    }
+
+    /// [`App::display_name`] without a copy when `resort` has already made it.
+    pub fn list_name(&self, sid: &str) -> Cow<'_, str> {
+        match self.names.get(sid) {
+            Some(n) => Cow::Borrowed(n),
+            None => Cow::Owned(self.make_name(sid)),
+        }
+    }
+
+    fn make_name(&self, sid: &str) -> String {
         let Some(e) = self.conversations.get(sid) else { return sid.to_string() };
         let c = &e.conversation;
         let name = c.friendly_name.as_deref().filter(|s| !s.is_empty()).or(c.unique_name.as_deref()).unwrap_or(&c.sid);
@@ -265,8 +286,10 @@ impl App {
         self.conversations.get(sid).and_then(|e| e.user_state.as_ref()).and_then(|u| u.last_read_message_index)
     }
 
-    /// Recomputes `order` from the conversations and the sort setting.
+    /// Recomputes `order` (and the sanitized `names`) from the conversations
+    /// and the sort setting.
     pub fn resort(&mut self) {
+        self.names = self.conversations.keys().map(|sid| (sid.clone(), self.make_name(sid))).collect();
         let mut order: Vec<(bool, String, String, String)> = self
             .conversations
             .values()
@@ -275,7 +298,7 @@ impl App {
                 let activity =
                     c.last_message.as_ref().map(|m| m.date_created.clone()).unwrap_or_else(|| c.date_updated.clone());
                 let unread = self.settings.sort == SortOrder::Unread && self.unread(&c.sid) > 0;
-                (unread, activity, self.display_name(&c.sid).to_lowercase(), c.sid.clone())
+                (unread, activity, self.list_name(&c.sid).to_lowercase(), c.sid.clone())
             })
             .collect();
         order.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)).then_with(|| a.2.cmp(&b.2)));
@@ -292,6 +315,24 @@ impl App {
     pub fn selected_pos(&self) -> Option<usize> {
         let s = self.selected.as_ref()?;
         self.order.iter().position(|x| x == s)
+    }
+
+    /// The rows of the conversation list that fit in `height`, as a range of
+    /// `order`: the window of the last frame, moved just enough to show the
+    /// selection (so it stays put while the selection moves inside it), and
+    /// pulled back when the list has shrunk below it.
+    pub fn list_window(&mut self, height: usize) -> std::ops::Range<usize> {
+        let len = self.order.len();
+        let mut offset = self.list_offset.min(len.saturating_sub(height));
+        if let Some(s) = self.selected_pos() {
+            if s < offset {
+                offset = s;
+            } else if height > 0 && s >= offset + height {
+                offset = s + 1 - height;
+            }
+        }
+        self.list_offset = offset;
+        offset..(offset + height).min(len)
     }
 
     pub fn set_status(&mut self, text: impl Into<String>, error: bool, now: Instant) {

@@ -140,3 +140,38 @@ async fn users_are_visible_to_those_who_share_a_conversation_and_editable_by_the
     assert_error(&t.get(&bob, "/v1/ParticipantConversations?Identity=alice").await, 403, 20403);
     assert_eq!(t.get(&bob, "/v1/ParticipantConversations?Identity=bob").await.0, 200);
 }
+
+/// Twilio's 30/s limit is on actions: a person's burst of reads (as a client
+/// re-reading history after a reconnect sends) is served in full and leaves
+/// the budget untouched, while a burst of writes past it gets 429 / 20429.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_reads_is_never_limited_but_a_burst_of_writes_is() {
+    use futures_util::future::join_all;
+    let t = TestServer::start().await;
+    let c = setup(&t, "{}").await;
+    let bob = person("bob");
+    let messages = format!("/v1/Conversations/{c}/Messages");
+    let per_second = convo_tui::server::rate_limit::DEFAULT_PER_SECOND as usize;
+
+    let reads = join_all((0..per_second * 5).map(|_| t.get(&bob, &messages))).await;
+    let refused_reads: Vec<_> = reads.iter().filter(|r| r.0 != 200).collect();
+    assert!(refused_reads.is_empty(), "{} reads refused, the first: {:?}", refused_reads.len(), refused_reads.first());
+
+    let send = |_| t.request(reqwest::Method::POST, &messages, &bob).form(&[("Body", "flood")]).send();
+    let writes = join_all((0..per_second * 3).map(send)).await;
+    let (mut accepted, mut refused) = (0, Vec::new());
+    for w in writes {
+        let w = w.unwrap();
+        match w.status().as_u16() {
+            201 => accepted += 1,
+            429 => refused.push(w),
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    // The reads spent nothing, so a whole second's worth of writes passes.
+    assert!(accepted >= per_second, "only {accepted} writes accepted after the reads");
+    let first = refused.pop().expect("writes past the limit are refused");
+    assert_eq!(first.headers().get("retry-after").map(|v| v.to_str().unwrap()), Some("1"));
+    let body: serde_json::Value = first.json().await.unwrap();
+    assert_eq!((body["status"].as_u64(), body["code"].as_u64()), (Some(429), Some(20429)), "{body}");
+}

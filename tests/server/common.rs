@@ -76,7 +76,7 @@ impl TestServer {
         .mint(identity, now, ttl)
     }
 
-    fn request(&self, method: reqwest::Method, path: &str, who: &As) -> reqwest::RequestBuilder {
+    pub fn request(&self, method: reqwest::Method, path: &str, who: &As) -> reqwest::RequestBuilder {
         let url = if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base) };
         let rb = self.http.request(method, url);
         match who {

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use convo_tui::config::Settings;
 use convo_tui::sdk::{ConnectionState, Diff};
+use convo_tui::tui::App;
 use convo_tui::tui::app::Focus;
 use crossterm::event::{KeyCode, KeyModifiers};
 use ratatui::style::Modifier;
@@ -173,4 +174,53 @@ fn help_lists_keys_and_commands() {
     press(&mut v, KeyCode::Char('?'), KeyModifiers::NONE);
     let text = screen(&mut v, 100, 48);
     assert!(text.contains("g g") && text.contains("Ctrl-U") && text.contains(":"), "{text}");
+}
+
+/// The list builds only the rows in view; the window follows the selection
+/// past its edges and otherwise holds still, so moving inside it scrolls nothing.
+#[test]
+fn a_long_list_keeps_the_selection_in_view_and_holds_still_while_it_moves_inside() {
+    let mut a = app();
+    let entries = (0..300).map(|n| entry(n, &format!("conv{n:03}"), 1, i64::from(n), 0, false)).collect();
+    diff(&mut a, Diff::Conversations(entries));
+    a.focus = Focus::List;
+    // 80×20: the list is 20 columns wide and shows 17 rows (borders and status bar take 3).
+    let rows = |a: &mut App| -> Vec<String> {
+        let text = screen(a, 80, 20);
+        let names: Vec<String> = text
+            .lines()
+            .filter_map(|l| {
+                l.chars()
+                    .take(20)
+                    .collect::<String>()
+                    .split_whitespace()
+                    .find(|w| w.starts_with("conv"))
+                    .map(str::to_owned)
+            })
+            .collect();
+        names
+    };
+    let name = |a: &App, i: usize| a.display_name(&a.order[i]);
+    let first = rows(&mut a);
+    assert_eq!(first.len(), 17, "{first:?}");
+    assert_eq!(first[0], name(&a, 0));
+    for _ in 0..40 {
+        press(&mut a, KeyCode::Down, KeyModifiers::NONE);
+    }
+    let scrolled = rows(&mut a);
+    assert_eq!(scrolled.last(), Some(&name(&a, 40)), "the selection is the last row in view");
+    assert_eq!(scrolled[0], name(&a, 24));
+    for _ in 0..10 {
+        press(&mut a, KeyCode::Up, KeyModifiers::NONE);
+    }
+    assert_eq!(rows(&mut a), scrolled, "moving inside the window does not scroll it");
+    for _ in 0..20 {
+        press(&mut a, KeyCode::Up, KeyModifiers::NONE);
+    }
+    let back = rows(&mut a);
+    assert_eq!(back[0], name(&a, 10), "the selection is the first row in view");
+    // The list shrinks below the window: it is pulled back to stay full.
+    let few = (0..20).map(|n| entry(n, &format!("conv{n:03}"), 1, i64::from(n), 0, false)).collect();
+    diff(&mut a, Diff::Conversations(few));
+    assert_eq!(rows(&mut a).len(), 17);
 }

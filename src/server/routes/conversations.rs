@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::participants::NewParticipant;
-use super::{conversation, created, no_content, ok, require_moderator, standing};
+use super::{conversation, created, no_content, ok, require_moderator, standing, to_conversation};
 use crate::api::error::ErrorCode;
 use crate::api::params::{ConversationParams, ListQuery, ParticipantParams};
 use crate::api::resources::ConversationState;
@@ -23,7 +23,7 @@ use crate::server::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::{Ctx, Form, FormWithEmpty, Path, Query, RawForm};
-use crate::server::hub::{Audience, Effect};
+use crate::server::hub::Effect;
 use crate::server::paging::{self, PageRequest};
 use crate::server::render::to_value;
 use crate::server::store::conversations;
@@ -188,35 +188,27 @@ async fn create_with(ctx: Ctx, p: ConversationParams, initial: Vec<NewParticipan
     if p.date_updated.is_none() && p.date_created.is_some() {
         c.date_updated = c.date_created;
     }
-    let urls = ctx.urls.clone();
-    let caller = ctx.caller.clone();
     let body = ctx
-        .state
-        .store
-        .write(move |conn| {
+        .write(move |conn, caller, urls| {
             unique_name_free(conn, &c)?;
             conversations::insert(conn, &c)?;
             // Admin streams learn of the conversation first; each participant
             // below then gets its own conversationAdded.
-            let mut effects = vec![Effect::send(
-                Audience::Conversation(c.sid.clone()),
-                EventName::ConversationAdded,
-                Some(&c.sid),
-                to_value(&urls.conversation_json(&c)),
-            )];
+            let mut effects =
+                vec![to_conversation(&c.sid, EventName::ConversationAdded, to_value(&urls.conversation_json(&c)))];
             if let Caller::Person(identity) = &caller {
                 // The creator joins at once, as the Twilio SDK's createConversation does.
                 let me = NewParticipant::from_params(&ParticipantParams {
                     identity: Some(identity.clone()),
                     ..Default::default()
                 })?;
-                effects.extend(me.add(conn, &urls, &c, now)?.1);
+                effects.extend(me.add(conn, urls, &c, now)?.1);
             }
             for new in initial {
                 if new.identity().is_some() && new.identity() == caller.identity() {
                     continue;
                 }
-                effects.extend(new.add(conn, &urls, &c, now)?.1);
+                effects.extend(new.add(conn, urls, &c, now)?.1);
             }
             let row = conversation(conn, &c.sid)?;
             Ok((urls.conversation_json(&row), effects))
@@ -268,33 +260,23 @@ async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> ApiResult<Response> {
             filters.push((name, v.clone()));
         }
     }
-    let urls = ctx.urls.clone();
     let page = ctx
-        .state
-        .store
-        .read(move |conn| {
+        .read(move |conn, _, urls| {
             let slice = paging::fetch(&req, |w| conversations::scan(conn, &filter, w))?;
-            let page = paging::envelope(&req, slice, &urls.conversations(), &filters, "conversations");
-            Ok(crate::api::Page {
-                items: page.items.iter().map(|c| urls.conversation_json(c)).collect(),
-                meta: page.meta,
-            })
+            Ok(paging::envelope(&req, slice, &urls.conversations(), &filters, "conversations")
+                .map(|c| urls.conversation_json(c)))
         })
         .await?;
     Ok(ok(&page))
 }
 
 async fn fetch(ctx: Ctx, Path(path): Path<ConversationPath>) -> ApiResult<Response> {
-    let urls = ctx.urls.clone();
-    let caller = ctx.caller.clone();
     let body = ctx
-        .state
-        .store
-        .read(move |conn| {
+        .read(move |conn, caller, urls| {
             let c = conversation(conn, &path.conversation)?;
             // A public conversation may be looked at before joining it.
             if !c.is_public() {
-                standing(conn, &caller, &c)?;
+                standing(conn, caller, &c)?;
             }
             Ok(urls.conversation_json(&c))
         })
@@ -307,14 +289,10 @@ async fn update(
     Path(path): Path<ConversationPath>,
     FormWithEmpty(p, empty): FormWithEmpty<ConversationParams>,
 ) -> ApiResult<Response> {
-    let urls = ctx.urls.clone();
-    let caller = ctx.caller.clone();
     let body = ctx
-        .state
-        .store
-        .write(move |conn| {
+        .write(move |conn, caller, urls| {
             let mut c = conversation(conn, &path.conversation)?;
-            let s = standing(conn, &caller, &c)?;
+            let s = standing(conn, caller, &c)?;
             require_moderator(&s, "change the conversation")?;
             apply(&mut c, &p, now_unix())?;
             // `UniqueName=` (empty) removes the unique name.
@@ -324,12 +302,7 @@ async fn update(
             unique_name_free(conn, &c)?;
             conversations::update(conn, &c)?;
             let json = urls.conversation_json(&c);
-            let effects = vec![Effect::send(
-                Audience::Conversation(c.sid.clone()),
-                EventName::ConversationUpdated,
-                Some(&c.sid),
-                to_value(&json),
-            )];
+            let effects = vec![to_conversation(&c.sid, EventName::ConversationUpdated, to_value(&json))];
             Ok((json, effects))
         })
         .await?;
@@ -337,26 +310,17 @@ async fn update(
 }
 
 async fn remove(ctx: Ctx, Path(path): Path<ConversationPath>) -> ApiResult<Response> {
-    let urls = ctx.urls.clone();
-    let caller = ctx.caller.clone();
-    ctx.state
-        .store
-        .write(move |conn| {
-            let c = conversation(conn, &path.conversation)?;
-            let s = standing(conn, &caller, &c)?;
-            require_moderator(&s, "delete the conversation")?;
-            conversations::delete(conn, &c.sid)?;
-            let effects = vec![
-                Effect::send(
-                    Audience::Conversation(c.sid.clone()),
-                    EventName::ConversationRemoved,
-                    Some(&c.sid),
-                    to_value(&urls.conversation_json(&c)),
-                ),
-                Effect::DropConversation(c.sid.clone()),
-            ];
-            Ok(((), effects))
-        })
-        .await?;
+    ctx.write(move |conn, caller, urls| {
+        let c = conversation(conn, &path.conversation)?;
+        let s = standing(conn, caller, &c)?;
+        require_moderator(&s, "delete the conversation")?;
+        conversations::delete(conn, &c.sid)?;
+        let effects = vec![
+            to_conversation(&c.sid, EventName::ConversationRemoved, to_value(&urls.conversation_json(&c))),
+            Effect::DropConversation(c.sid.clone()),
+        ];
+        Ok(((), effects))
+    })
+    .await?;
     Ok(no_content())
 }

@@ -11,7 +11,7 @@ use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::{Standing, conversation, created, no_content, ok, standing};
+use super::{Standing, conversation, created, no_content, ok, standing, to_conversation};
 use crate::api::params::{ListQuery, MessageParams};
 use crate::api::stream::EventName;
 use crate::api::time::now_unix;
@@ -182,17 +182,13 @@ async fn list(ctx: Ctx, Path(path): Path<ConversationPath>, Query(q): Query<List
     };
     let req = PageRequest::parse(&q, 50, 100, desc)?;
     let filters: Vec<(&str, String)> = q.order.iter().filter(|o| !o.is_empty()).map(|o| ("Order", o.clone())).collect();
-    let urls = ctx.urls.clone();
-    let caller = ctx.caller.clone();
     let page = ctx
-        .state
-        .store
-        .read(move |conn| {
+        .read(move |conn, caller, urls| {
             let c = conversation(conn, &path.conversation)?;
-            standing(conn, &caller, &c)?;
+            standing(conn, caller, &c)?;
             let slice = paging::fetch(&req, |w| messages::scan(conn, &c.sid, w))?;
-            let page = paging::envelope(&req, slice, &urls.messages(&c.sid), &filters, "messages");
-            Ok(crate::api::Page { items: page.items.iter().map(|m| urls.message_json(m)).collect(), meta: page.meta })
+            Ok(paging::envelope(&req, slice, &urls.messages(&c.sid), &filters, "messages")
+                .map(|m| urls.message_json(m)))
         })
         .await?;
     Ok(ok(&page))
@@ -203,14 +199,10 @@ fn message(conn: &rusqlite::Connection, c: &ConversationRow, sid: &str) -> ApiRe
 }
 
 async fn fetch(ctx: Ctx, Path(path): Path<MessagePath>) -> ApiResult<Response> {
-    let urls = ctx.urls.clone();
-    let caller = ctx.caller.clone();
     let body = ctx
-        .state
-        .store
-        .read(move |conn| {
+        .read(move |conn, caller, urls| {
             let c = conversation(conn, &path.conversation)?;
-            standing(conn, &caller, &c)?;
+            standing(conn, caller, &c)?;
             Ok(urls.message_json(&message(conn, &c, &path.message)?))
         })
         .await?;
@@ -239,14 +231,10 @@ async fn update(ctx: Ctx, Path(path): Path<MessagePath>, Form(p): Form<MessagePa
     if let Some(a) = &p.author {
         validate::name("Author", a)?;
     }
-    let urls = ctx.urls.clone();
-    let caller = ctx.caller.clone();
     let body = ctx
-        .state
-        .store
-        .write(move |conn| {
+        .write(move |conn, caller, urls| {
             let c = conversation(conn, &path.conversation)?;
-            let s = standing(conn, &caller, &c)?;
+            let s = standing(conn, caller, &c)?;
             let mut m = message(conn, &c, &path.message)?;
             if !is_own(&s, &m) {
                 return Err(ApiError::forbidden("Only the author may edit a message"));
@@ -266,12 +254,7 @@ async fn update(ctx: Ctx, Path(path): Path<MessagePath>, Form(p): Form<MessagePa
             m.date_updated = Some(date_updated.unwrap_or_else(now_unix));
             messages::update(conn, &m)?;
             let json = urls.message_json(&m);
-            let effects = vec![Effect::send(
-                Audience::Conversation(c.sid.clone()),
-                EventName::MessageUpdated,
-                Some(&c.sid),
-                to_value(&json),
-            )];
+            let effects = vec![to_conversation(&c.sid, EventName::MessageUpdated, to_value(&json))];
             Ok((json, effects))
         })
         .await?;
@@ -279,30 +262,21 @@ async fn update(ctx: Ctx, Path(path): Path<MessagePath>, Form(p): Form<MessagePa
 }
 
 async fn remove(ctx: Ctx, Path(path): Path<MessagePath>) -> ApiResult<Response> {
-    let urls = ctx.urls.clone();
-    let caller = ctx.caller.clone();
-    ctx.state
-        .store
-        .write(move |conn| {
-            let c = conversation(conn, &path.conversation)?;
-            let s = standing(conn, &caller, &c)?;
-            let m = message(conn, &c, &path.message)?;
-            if !is_own(&s, &m) && !s.is_moderator() {
-                return Err(ApiError::forbidden("Only the author or the conversation's creator may delete a message"));
-            }
-            messages::delete(conn, &m)?;
-            let after = conversation(conn, &c.sid)?;
-            let effects = vec![
-                Effect::send(
-                    Audience::Conversation(c.sid.clone()),
-                    EventName::MessageRemoved,
-                    Some(&c.sid),
-                    to_value(&urls.message_json(&m)),
-                ),
-                conversation_updated(&urls, after),
-            ];
-            Ok(((), effects))
-        })
-        .await?;
+    ctx.write(move |conn, caller, urls| {
+        let c = conversation(conn, &path.conversation)?;
+        let s = standing(conn, caller, &c)?;
+        let m = message(conn, &c, &path.message)?;
+        if !is_own(&s, &m) && !s.is_moderator() {
+            return Err(ApiError::forbidden("Only the author or the conversation's creator may delete a message"));
+        }
+        messages::delete(conn, &m)?;
+        let after = conversation(conn, &c.sid)?;
+        let effects = vec![
+            to_conversation(&c.sid, EventName::MessageRemoved, to_value(&urls.message_json(&m))),
+            conversation_updated(urls, after),
+        ];
+        Ok(((), effects))
+    })
+    .await?;
     Ok(no_content())
 }

@@ -1,6 +1,7 @@
 //! One router per resource; `app` merges them and mounts the result under both
 //! `/v1` and `/v1/Services/{ChatServiceSid}`. Shared here: look-ups that
-//! answer 404, and the access rules of DESIGN.md "Identity and access".
+//! answer 404, the common event audiences, and the access rules of DESIGN.md
+//! "Identity and access".
 
 pub mod conversations;
 pub mod messages;
@@ -15,10 +16,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use rusqlite::Connection;
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::api::error::ErrorCode;
+use crate::api::stream::EventName;
 use crate::server::auth::Caller;
 use crate::server::error::{ApiError, ApiResult};
+use crate::server::hub::{Audience, Effect};
 use crate::server::store;
 use crate::server::store::rows::{ConversationRow, ParticipantRow};
 
@@ -40,6 +44,16 @@ pub fn no_content() -> Response {
 pub fn conversation(conn: &Connection, key: &str) -> ApiResult<ConversationRow> {
     store::conversations::get(conn, key)?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("Conversation {key} was not found")))
+}
+
+/// An event to everyone in conversation `sid`: the audience of most changes.
+pub fn to_conversation(sid: &str, event: EventName, data: Value) -> Effect {
+    Effect::send(Audience::Conversation(sid.to_owned()), event, Some(sid), data)
+}
+
+/// An event about conversation `sid` to `identity` alone (being added or removed).
+pub fn to_only(identity: &str, sid: &str, event: EventName, data: Value) -> Effect {
+    Effect::send(Audience::Only(identity.to_owned()), event, Some(sid), data)
 }
 
 /// What the caller is to a conversation.

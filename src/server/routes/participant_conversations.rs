@@ -36,21 +36,15 @@ async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> ApiResult<Response> {
         return Err(ApiError::forbidden("A person may only list their own participant conversations"));
     }
     let req = PageRequest::parse(&q, 50, 50, false)?;
-    let urls = ctx.urls.clone();
     let page = ctx
-        .state
-        .store
-        .read(move |conn| {
+        .read(move |conn, _, urls| {
             let user_sid = match &who {
                 Who::Identity(i) => users::get(conn, i)?.map(|u| u.sid),
                 Who::Address(_) => None,
             };
             let slice = paging::fetch(&req, |w| participants::memberships(conn, &who, w))?;
-            let page = paging::envelope(&req, slice, &urls.participant_conversations(), &[filter], "conversations");
-            Ok(crate::api::Page {
-                items: page.items.iter().map(|m| urls.participant_conversation_json(user_sid.as_deref(), m)).collect(),
-                meta: page.meta,
-            })
+            Ok(paging::envelope(&req, slice, &urls.participant_conversations(), &[filter], "conversations")
+                .map(|m| urls.participant_conversation_json(user_sid.as_deref(), m)))
         })
         .await?;
     Ok(ok(&page))

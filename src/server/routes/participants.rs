@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::conversations::new_participant;
-use super::{Standing, conversation, created, no_content, ok, standing};
+use super::{Standing, conversation, created, no_content, ok, standing, to_conversation, to_only};
 use crate::api::error::ErrorCode;
 use crate::api::params::{ListQuery, ParticipantParams};
 use crate::api::stream::EventName;
@@ -22,7 +22,7 @@ use crate::api::time::now_unix;
 use crate::server::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::extract::{Ctx, Form, FormWithEmpty, Path, Query};
+use crate::server::extract::{Ctx, EmptyFields, Form, FormWithEmpty, Path, Query};
 use crate::server::hub::{Audience, Effect};
 use crate::server::paging::{self, PageRequest};
 use crate::server::render::{Urls, to_value};
@@ -173,31 +173,17 @@ impl NewParticipant {
             users::ensure(conn, i, now)?;
             let after = conversation(conn, &c.sid)?;
             effects.push(Effect::Join { conversation: c.sid.clone(), identity: i.clone() });
-            effects.push(Effect::send(
-                Audience::Only(i.clone()),
-                EventName::ConversationAdded,
-                Some(&c.sid),
-                to_value(&urls.conversation_json(&after)),
-            ));
+            effects.push(to_only(i, &c.sid, EventName::ConversationAdded, to_value(&urls.conversation_json(&after))));
         }
-        effects.push(Effect::send(
-            Audience::Conversation(c.sid.clone()),
-            EventName::ParticipantJoined,
-            Some(&c.sid),
-            to_value(&urls.participant_json(&row)),
-        ));
+        effects.push(to_conversation(&c.sid, EventName::ParticipantJoined, to_value(&urls.participant_json(&row))));
         Ok((row, effects))
     }
 }
 
 async fn create(ctx: Ctx, Path(path): Path<ConversationPath>, Form(p): Form<ParticipantParams>) -> ApiResult<Response> {
     let new = NewParticipant::from_params(&p)?;
-    let urls = ctx.urls.clone();
-    let caller = ctx.caller.clone();
     let body = ctx
-        .state
-        .store
-        .write(move |conn| {
+        .write(move |conn, caller, urls| {
             let c = conversation(conn, &path.conversation)?;
             if let Caller::Person(me) = &caller {
                 let joining_self = new.identity() == Some(me.as_str());
@@ -206,12 +192,11 @@ async fn create(ctx: Ctx, Path(path): Path<ConversationPath>, Form(p): Form<Part
                     return Err(ApiError::not_participant());
                 }
             }
-            let (row, mut effects) = new.add(conn, &urls, &c, now_unix())?;
+            let (row, mut effects) = new.add(conn, urls, &c, now_unix())?;
             let after = conversation(conn, &c.sid)?;
-            effects.push(Effect::send(
-                Audience::Conversation(c.sid.clone()),
+            effects.push(to_conversation(
+                &c.sid,
                 EventName::ConversationUpdated,
-                Some(&c.sid),
                 to_value(&urls.conversation_json(&after)),
             ));
             Ok((urls.participant_json(&row), effects))
@@ -222,20 +207,13 @@ async fn create(ctx: Ctx, Path(path): Path<ConversationPath>, Form(p): Form<Part
 
 async fn list(ctx: Ctx, Path(path): Path<ConversationPath>, Query(q): Query<ListQuery>) -> ApiResult<Response> {
     let req = PageRequest::parse(&q, 50, 100, false)?;
-    let urls = ctx.urls.clone();
-    let caller = ctx.caller.clone();
     let page = ctx
-        .state
-        .store
-        .read(move |conn| {
+        .read(move |conn, caller, urls| {
             let c = conversation(conn, &path.conversation)?;
-            standing(conn, &caller, &c)?;
+            standing(conn, caller, &c)?;
             let slice = paging::fetch(&req, |w| participants::scan(conn, &c.sid, w))?;
-            let page = paging::envelope(&req, slice, &urls.participants(&c.sid), &[], "participants");
-            Ok(crate::api::Page {
-                items: page.items.iter().map(|p| urls.participant_json(p)).collect(),
-                meta: page.meta,
-            })
+            Ok(paging::envelope(&req, slice, &urls.participants(&c.sid), &[], "participants")
+                .map(|p| urls.participant_json(p)))
         })
         .await?;
     Ok(ok(&page))
@@ -247,14 +225,10 @@ pub fn participant(conn: &Connection, c: &ConversationRow, key: &str) -> ApiResu
 }
 
 async fn fetch(ctx: Ctx, Path(path): Path<ParticipantPath>) -> ApiResult<Response> {
-    let urls = ctx.urls.clone();
-    let caller = ctx.caller.clone();
     let body = ctx
-        .state
-        .store
-        .read(move |conn| {
+        .read(move |conn, caller, urls| {
             let c = conversation(conn, &path.conversation)?;
-            standing(conn, &caller, &c)?;
+            standing(conn, caller, &c)?;
             Ok(urls.participant_json(&participant(conn, &c, &path.participant)?))
         })
         .await?;
@@ -264,12 +238,8 @@ async fn fetch(ctx: Ctx, Path(path): Path<ParticipantPath>) -> ApiResult<Respons
 /// Events after a participant's change: `participantUpdated` to the
 /// conversation and, when it is a chat user, `userConversationUpdated` to them.
 pub fn updated_effects(conn: &Connection, urls: &Urls, p: &ParticipantRow) -> ApiResult<Vec<Effect>> {
-    let mut effects = vec![Effect::send(
-        Audience::Conversation(p.conversation_sid.clone()),
-        EventName::ParticipantUpdated,
-        Some(&p.conversation_sid),
-        to_value(&urls.participant_json(p)),
-    )];
+    let mut effects =
+        vec![to_conversation(&p.conversation_sid, EventName::ParticipantUpdated, to_value(&urls.participant_json(p)))];
     if let Some(identity) = &p.identity
         && let Some(user) = users::get(conn, identity)?
         && let Some(m) = participants::membership(conn, identity, &p.conversation_sid)?
@@ -284,6 +254,44 @@ pub fn updated_effects(conn: &Connection, urls: &Urls, p: &ParticipantRow) -> Ap
     Ok(effects)
 }
 
+/// A move of a participant's read horizon (`LastReadMessageIndex`,
+/// `LastReadTimestamp`), as both participant and user-conversation updates
+/// take it: `None` leaves a field alone, `Some(None)` clears it (sent empty).
+pub struct ReadHorizon {
+    index: Option<Option<i64>>,
+    timestamp: Option<Option<i64>>,
+}
+
+impl ReadHorizon {
+    pub fn parse(index: &Option<String>, timestamp: &Option<String>, empty: &EmptyFields) -> ApiResult<Self> {
+        let index = match index.as_deref() {
+            None if empty.contains("LastReadMessageIndex") => Some(None),
+            None => None,
+            Some(v) => Some(validate::read_index("LastReadMessageIndex", v)?),
+        };
+        let timestamp = match timestamp.as_deref() {
+            None if empty.contains("LastReadTimestamp") => Some(None),
+            None => None,
+            Some("") => Some(None),
+            Some(v) => Some(Some(validate::date("LastReadTimestamp", v)?)),
+        };
+        Ok(Self { index, timestamp })
+    }
+
+    pub fn apply(&self, row: &mut ParticipantRow) {
+        if let Some(i) = self.index {
+            row.last_read_index = i;
+            if self.timestamp.is_none() {
+                // Moving the horizon stamps it; clearing it clears the stamp too.
+                row.last_read_ts = i.map(|_| now_unix());
+            }
+        }
+        if let Some(t) = self.timestamp {
+            row.last_read_ts = t;
+        }
+    }
+}
+
 async fn update(
     ctx: Ctx,
     Path(path): Path<ParticipantPath>,
@@ -294,17 +302,7 @@ async fn update(
         .as_deref()
         .map(|a| validate::attributes("Attributes", a, validate::PARTICIPANT_ATTRIBUTES_BYTES))
         .transpose()?;
-    let read_index = match p.last_read_message_index.as_deref() {
-        None if empty.contains("LastReadMessageIndex") => Some(None),
-        None => None,
-        Some(v) => Some(validate::read_index("LastReadMessageIndex", v)?),
-    };
-    let read_ts = match p.last_read_timestamp.as_deref() {
-        None if empty.contains("LastReadTimestamp") => Some(None),
-        None => None,
-        Some("") => Some(None),
-        Some(v) => Some(Some(validate::date("LastReadTimestamp", v)?)),
-    };
+    let horizon = ReadHorizon::parse(&p.last_read_message_index, &p.last_read_timestamp, &empty)?;
     let date_created = p.date_created.as_deref().map(|d| validate::date("DateCreated", d)).transpose()?;
     let date_updated = p.date_updated.as_deref().map(|d| validate::date("DateUpdated", d)).transpose()?;
     let new_identity = p.identity.as_deref().map(validate::identity).transpose()?;
@@ -313,14 +311,10 @@ async fn update(
     {
         return Err(ApiError::invalid("RoleSid", "must be an RL SID"));
     }
-    let urls = ctx.urls.clone();
-    let caller = ctx.caller.clone();
     let body = ctx
-        .state
-        .store
-        .write(move |conn| {
+        .write(move |conn, caller, urls| {
             let c = conversation(conn, &path.conversation)?;
-            let s = standing(conn, &caller, &c)?;
+            let s = standing(conn, caller, &c)?;
             let mut row = participant(conn, &c, &path.participant)?;
             if let Standing::Member { me, .. } = &s
                 && me.sid != row.sid
@@ -333,16 +327,7 @@ async fn update(
             if let Some(r) = &p.role_sid {
                 row.role_sid = Some(r.clone()).filter(|r| !r.is_empty());
             }
-            if let Some(i) = read_index {
-                row.last_read_index = i;
-                if read_ts.is_none() {
-                    // Moving the horizon stamps it; clearing it clears the stamp too.
-                    row.last_read_ts = i.map(|_| now_unix());
-                }
-            }
-            if let Some(t) = read_ts {
-                row.last_read_ts = t;
-            }
+            horizon.apply(&mut row);
             if let Some(i) = &new_identity
                 && row.identity.as_ref() != Some(i)
             {
@@ -360,7 +345,7 @@ async fn update(
             }
             row.date_updated = date_updated.unwrap_or_else(now_unix);
             participants::update(conn, &row)?;
-            let effects = updated_effects(conn, &urls, &row)?;
+            let effects = updated_effects(conn, urls, &row)?;
             Ok((urls.participant_json(&row), effects))
         })
         .await?;
@@ -372,45 +357,31 @@ async fn update(
 pub fn leave(conn: &Connection, urls: &Urls, c: &ConversationRow, row: &ParticipantRow) -> ApiResult<Vec<Effect>> {
     participants::delete(conn, row)?;
     let after = conversation(conn, &c.sid)?;
-    let mut effects = vec![Effect::send(
-        Audience::Conversation(c.sid.clone()),
-        EventName::ParticipantLeft,
-        Some(&c.sid),
-        to_value(&urls.participant_json(row)),
-    )];
+    let mut effects = vec![to_conversation(&c.sid, EventName::ParticipantLeft, to_value(&urls.participant_json(row)))];
     if let Some(identity) = &row.identity {
         effects.push(Effect::Leave { conversation: c.sid.clone(), identity: identity.clone() });
-        effects.push(Effect::send(
-            Audience::Only(identity.clone()),
+        effects.push(to_only(
+            identity,
+            &c.sid,
             EventName::ConversationRemoved,
-            Some(&c.sid),
             to_value(&urls.conversation_json(&after)),
         ));
     }
-    effects.push(Effect::send(
-        Audience::Conversation(c.sid.clone()),
-        EventName::ConversationUpdated,
-        Some(&c.sid),
-        to_value(&urls.conversation_json(&after)),
-    ));
+    effects.push(to_conversation(&c.sid, EventName::ConversationUpdated, to_value(&urls.conversation_json(&after))));
     Ok(effects)
 }
 
 async fn remove(ctx: Ctx, Path(path): Path<ParticipantPath>) -> ApiResult<Response> {
-    let urls = ctx.urls.clone();
-    let caller = ctx.caller.clone();
-    ctx.state
-        .store
-        .write(move |conn| {
-            let c = conversation(conn, &path.conversation)?;
-            let s = standing(conn, &caller, &c)?;
-            let row = participant(conn, &c, &path.participant)?;
-            let myself = s.me().is_some_and(|me| me.sid == row.sid);
-            if !myself && !s.is_moderator() {
-                return Err(ApiError::forbidden("Only the conversation's creator may remove other participants"));
-            }
-            Ok(((), leave(conn, &urls, &c, &row)?))
-        })
-        .await?;
+    ctx.write(move |conn, caller, urls| {
+        let c = conversation(conn, &path.conversation)?;
+        let s = standing(conn, caller, &c)?;
+        let row = participant(conn, &c, &path.participant)?;
+        let myself = s.me().is_some_and(|me| me.sid == row.sid);
+        if !myself && !s.is_moderator() {
+            return Err(ApiError::forbidden("Only the conversation's creator may remove other participants"));
+        }
+        Ok(((), leave(conn, urls, &c, &row)?))
+    })
+    .await?;
     Ok(no_content())
 }

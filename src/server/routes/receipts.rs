@@ -36,13 +36,10 @@ pub struct ReceiptPath {
 
 async fn list(ctx: Ctx, Path(path): Path<MessagePath>, Query(q): Query<ListQuery>) -> ApiResult<Response> {
     let req = PageRequest::parse(&q, 50, 50, false)?;
-    let caller = ctx.caller.clone();
     let (conversation_sid, message_sid) = ctx
-        .state
-        .store
-        .read(move |conn| {
+        .read(move |conn, caller, _| {
             let c = conversation(conn, &path.conversation)?;
-            standing(conn, &caller, &c)?;
+            standing(conn, caller, &c)?;
             let m = messages::get(conn, &c.sid, &path.message)?
                 .ok_or_else(|| ApiError::not_found(format!("Message {}", path.message)))?;
             Ok((c.sid, m.sid))

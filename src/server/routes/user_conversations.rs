@@ -10,7 +10,7 @@ use axum::routing::get;
 use rusqlite::Connection;
 use serde::Deserialize;
 
-use super::participants::{leave, updated_effects};
+use super::participants::{ReadHorizon, leave, updated_effects};
 use super::users::user;
 use super::{conversation, no_content, ok};
 use crate::api::error::ErrorCode;
@@ -24,7 +24,6 @@ use crate::server::extract::{Ctx, FormWithEmpty, Path, Query};
 use crate::server::paging::{self, PageRequest};
 use crate::server::store::participants::{self, Who};
 use crate::server::store::rows::{MembershipRow, UserRow};
-use crate::server::validate;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -63,33 +62,22 @@ fn membership(conn: &Connection, u: &UserRow, key: &str) -> ApiResult<Membership
 
 async fn list(ctx: Ctx, Path(path): Path<UserPath>, Query(q): Query<ListQuery>) -> ApiResult<Response> {
     let req = PageRequest::parse(&q, 50, 50, false)?;
-    let urls = ctx.urls.clone();
-    let caller = ctx.caller.clone();
     let page = ctx
-        .state
-        .store
-        .read(move |conn| {
-            let u = own_user(conn, &caller, &path.user)?;
+        .read(move |conn, caller, urls| {
+            let u = own_user(conn, caller, &path.user)?;
             let who = Who::Identity(u.identity.clone());
             let slice = paging::fetch(&req, |w| participants::memberships(conn, &who, w))?;
-            let page = paging::envelope(&req, slice, &urls.user_conversations(&u.sid), &[], "conversations");
-            Ok(crate::api::Page {
-                items: page.items.iter().map(|m| urls.user_conversation_json(&u.sid, m)).collect(),
-                meta: page.meta,
-            })
+            Ok(paging::envelope(&req, slice, &urls.user_conversations(&u.sid), &[], "conversations")
+                .map(|m| urls.user_conversation_json(&u.sid, m)))
         })
         .await?;
     Ok(ok(&page))
 }
 
 async fn fetch(ctx: Ctx, Path(path): Path<UserConversationPath>) -> ApiResult<Response> {
-    let urls = ctx.urls.clone();
-    let caller = ctx.caller.clone();
     let body = ctx
-        .state
-        .store
-        .read(move |conn| {
-            let u = own_user(conn, &caller, &path.user)?;
+        .read(move |conn, caller, urls| {
+            let u = own_user(conn, caller, &path.user)?;
             let m = membership(conn, &u, &path.conversation)?;
             Ok(urls.user_conversation_json(&u.sid, &m))
         })
@@ -110,43 +98,20 @@ async fn update(
                 .ok_or_else(|| ApiError::invalid("NotificationLevel", "must be default or muted"))
         })
         .transpose()?;
-    let read_index = match p.last_read_message_index.as_deref() {
-        None if empty.contains("LastReadMessageIndex") => Some(None),
-        None => None,
-        Some(v) => Some(validate::read_index("LastReadMessageIndex", v)?),
-    };
-    let read_ts = match p.last_read_timestamp.as_deref() {
-        None if empty.contains("LastReadTimestamp") => Some(None),
-        None => None,
-        Some("") => Some(None),
-        Some(v) => Some(Some(validate::date("LastReadTimestamp", v)?)),
-    };
-    let urls = ctx.urls.clone();
-    let caller = ctx.caller.clone();
+    let horizon = ReadHorizon::parse(&p.last_read_message_index, &p.last_read_timestamp, &empty)?;
     let body = ctx
-        .state
-        .store
-        .write(move |conn| {
-            let u = own_user(conn, &caller, &path.user)?;
+        .write(move |conn, caller, urls| {
+            let u = own_user(conn, caller, &path.user)?;
             let mut m = membership(conn, &u, &path.conversation)?;
             let row = &mut m.participant;
             if let Some(l) = level {
                 row.notification_level = l.as_str().to_owned();
             }
-            if let Some(i) = read_index {
-                row.last_read_index = i;
-                if read_ts.is_none() {
-                    // Moving the horizon stamps it; clearing it clears the stamp too.
-                    row.last_read_ts = i.map(|_| now_unix());
-                }
-            }
-            if let Some(t) = read_ts {
-                row.last_read_ts = t;
-            }
+            horizon.apply(row);
             row.date_updated = now_unix();
             participants::update(conn, row)?;
             m.unread = participants::unread(conn, &m.participant)?;
-            let effects = updated_effects(conn, &urls, &m.participant)?;
+            let effects = updated_effects(conn, urls, &m.participant)?;
             Ok((urls.user_conversation_json(&u.sid, &m), effects))
         })
         .await?;
@@ -155,15 +120,11 @@ async fn update(
 
 /// Leaving: the user's participant is removed from the conversation.
 async fn remove(ctx: Ctx, Path(path): Path<UserConversationPath>) -> ApiResult<Response> {
-    let urls = ctx.urls.clone();
-    let caller = ctx.caller.clone();
-    ctx.state
-        .store
-        .write(move |conn| {
-            let u = own_user(conn, &caller, &path.user)?;
-            let m = membership(conn, &u, &path.conversation)?;
-            Ok(((), leave(conn, &urls, &m.conversation, &m.participant)?))
-        })
-        .await?;
+    ctx.write(move |conn, caller, urls| {
+        let u = own_user(conn, caller, &path.user)?;
+        let m = membership(conn, &u, &path.conversation)?;
+        Ok(((), leave(conn, urls, &m.conversation, &m.participant)?))
+    })
+    .await?;
     Ok(no_content())
 }

@@ -82,11 +82,8 @@ async fn create(ctx: Ctx, Form(p): Form<UserParams>) -> ApiResult<Response> {
         date_updated: now,
     };
     apply(&mut u, &p)?;
-    let urls = ctx.urls.clone();
     let body = ctx
-        .state
-        .store
-        .write(move |conn| {
+        .write(move |conn, _, urls| {
             if users::get(conn, &u.identity)?.is_some() {
                 return Err(ApiError::new(ErrorCode::UserExists, format!("User {} already exists", u.identity)));
             }
@@ -106,22 +103,17 @@ async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> ApiResult<Response> {
         .store
         .read(move |conn| {
             let slice = paging::fetch(&req, |w| users::scan(conn, me.as_deref(), w))?;
-            let page = paging::envelope(&req, slice, &urls.users(), &[], "users");
-            Ok(crate::api::Page { items: page.items.iter().map(|u| urls.user_json(u)).collect(), meta: page.meta })
+            Ok(paging::envelope(&req, slice, &urls.users(), &[], "users").map(|u| urls.user_json(u)))
         })
         .await?;
     Ok(ok(&page))
 }
 
 async fn fetch(ctx: Ctx, Path(path): Path<UserPath>) -> ApiResult<Response> {
-    let urls = ctx.urls.clone();
-    let caller = ctx.caller.clone();
     let body = ctx
-        .state
-        .store
-        .read(move |conn| {
+        .read(move |conn, caller, urls| {
             let u = user(conn, &path.user)?;
-            may_see(conn, &caller, &u)?;
+            may_see(conn, caller, &u)?;
             Ok(urls.user_json(&u))
         })
         .await?;
@@ -129,12 +121,8 @@ async fn fetch(ctx: Ctx, Path(path): Path<UserPath>) -> ApiResult<Response> {
 }
 
 async fn update(ctx: Ctx, Path(path): Path<UserPath>, Form(p): Form<UserParams>) -> ApiResult<Response> {
-    let urls = ctx.urls.clone();
-    let caller = ctx.caller.clone();
     let body = ctx
-        .state
-        .store
-        .write(move |conn| {
+        .write(move |conn, caller, urls| {
             let mut u = user(conn, &path.user)?;
             if let Caller::Person(me) = &caller
                 && *me != u.identity
