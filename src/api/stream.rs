@@ -16,7 +16,8 @@ pub enum EventName {
     ConversationUpdated,
     /// `data`: Conversation. Deleted, or the receiver left it.
     ConversationRemoved,
-    /// `data`: Message.
+    /// `data`: Message. It also moves the conversation's `last_message` and
+    /// `messages_count`; no `conversationUpdated` follows for a new message.
     MessageAdded,
     /// `data`: Message.
     MessageUpdated,

@@ -20,9 +20,10 @@ async fn messages_reach_participants_streams_and_no_one_elses() {
         let e = s.expect("messageAdded").await;
         assert_eq!(e["conversation_sid"], c);
         assert_eq!(e["data"], sent, "data is the REST JSON");
-        let u = s.expect("conversationUpdated").await;
-        assert_eq!(u["data"]["last_message"]["index"], 0);
+        assert_eq!(e["data"]["index"], 0);
     }
+    // messageAdded alone carries a new message: no second frame per subscriber.
+    bob.expect_none("conversationUpdated", Duration::from_millis(300)).await;
     eve.expect_none("messageAdded", Duration::from_millis(500)).await;
 
     // Edits and deletes follow; a removed participant stops hearing them.

@@ -126,7 +126,7 @@ async fn create(
                 })?;
                 return Ok((first, Vec::new()));
             }
-            let mut c = conversation(conn, &path.conversation)?;
+            let c = conversation(conn, &path.conversation)?;
             let (author, participant_sid) = match standing(conn, &caller, &c)? {
                 // A person's messages are theirs, whatever Author says.
                 Standing::Member { me, .. } => (me.identity.clone(), Some(me.sid.clone())),
@@ -153,10 +153,7 @@ async fn create(
             if let Some(k) = &key {
                 messages::remember_key(conn, &caller.key(), k, &m.sid, now)?;
             }
-            c.messages_count += 1;
-            c.last_message_index = Some(m.idx);
-            c.last_message_date = Some(m.date_created);
-            let mut effects = Vec::with_capacity(3);
+            let mut effects = Vec::with_capacity(2);
             if let Some(author) = &m.author {
                 effects.push(Effect::MessageBy { conversation: c.sid.clone(), identity: author.clone() });
             }
@@ -167,7 +164,10 @@ async fn create(
                 &c.sid,
                 move || serde_json::to_string(&urls.message_json(&row)).unwrap_or_default(),
             ));
-            effects.push(conversation_updated(&event_urls, c));
+            // No `conversationUpdated` here: `messageAdded` already tells every
+            // receiver the conversation's new last message and count, and a
+            // second frame per message per subscriber halved fan-out capacity
+            // (docs/performance.md). Edits and deletions still send one.
             Ok((m, effects))
         })
         .await?;
