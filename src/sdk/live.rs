@@ -152,6 +152,23 @@ impl Expiry {
     }
 }
 
+/// Reports `Denied` with `why` and waits: nothing helps until the token
+/// changes. Returns the new token's expiry, or `None` when the client stops.
+async fn denied_until_new_token(
+    shared: &Shared,
+    why: Error,
+    token_rx: &mut watch::Receiver<String>,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<Expiry> {
+    *lock(&shared.denied) = Some(why);
+    shared.set_state(ConnectionState::Denied);
+    tokio::select! {
+        r = token_rx.changed() => r.ok()?,
+        _ = stop.changed() => return None,
+    }
+    Some(Expiry::new(&token_rx.borrow_and_update(), shared.options.token_warning))
+}
+
 /// Runs until the client shuts down (or every `Client` clone is dropped).
 pub(crate) async fn run(
     shared: Arc<Shared>,
@@ -233,13 +250,10 @@ pub(crate) async fn run(
                     use futures_util::SinkExt;
                     let _ = write.close().await;
                     let e = api::TwilioError::new(ErrorCode::TokenExpired, "Access Token expired");
-                    *lock(&shared.denied) = Some(Error::Twilio(e));
-                    shared.set_state(ConnectionState::Denied);
-                    tokio::select! {
-                        r = token_rx.changed() => if r.is_err() { break },
-                        _ = stop.changed() => break,
+                    match denied_until_new_token(&shared, Error::Twilio(e), &mut token_rx, &mut stop).await {
+                        Some(e) => expiry = e,
+                        None => break,
                     }
-                    expiry = Expiry::new(&token_rx.borrow_and_update(), shared.options.token_warning);
                     continue;
                 }
                 shared.set_state(ConnectionState::Disconnected);
@@ -248,14 +262,10 @@ pub(crate) async fn run(
                 if e.code() == Some(ErrorCode::TokenExpired.code()) {
                     shared.emit(Event::TokenExpired);
                 }
-                *lock(&shared.denied) = Some(e);
-                shared.set_state(ConnectionState::Denied);
-                // Nothing to do until the token changes.
-                tokio::select! {
-                    r = token_rx.changed() => if r.is_err() { break },
-                    _ = stop.changed() => break,
+                match denied_until_new_token(&shared, e, &mut token_rx, &mut stop).await {
+                    Some(e) => expiry = e,
+                    None => break,
                 }
-                expiry = Expiry::new(&token_rx.borrow_and_update(), shared.options.token_warning);
                 continue;
             }
             // A failed attempt leaves the state `Connecting` (Twilio's SDK reports
