@@ -49,6 +49,10 @@ enum Cmd {
         /// callers (account and API-key callers are not limited); 0 = off.
         #[arg(long, default_value_t = server::rate_limit::DEFAULT_PER_SECOND)]
         rate_limit: u32,
+        /// PostgreSQL URL (postgres://USER:PASS@HOST:PORT/DB) shared by every
+        /// instance of a cluster; without it, SQLite in the data dir.
+        #[arg(long, env = "CONVO_DATABASE_URL")]
+        database: Option<String>,
     },
     /// Print an access token for IDENTITY, signed with the server's API key.
     Token {
@@ -68,8 +72,8 @@ enum Cmd {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Some(Cmd::Serve { listen, data_dir, public_url, rate_limit }) => {
-            serve(listen, data_dir, public_url, server::ServerOptions { rate_limit })
+        Some(Cmd::Serve { listen, data_dir, public_url, rate_limit, database }) => {
+            serve(listen, data_dir, public_url, server::ServerOptions { rate_limit, database })
         }
         Some(Cmd::Token { identity, ttl, data_dir }) => token(&identity, ttl, data_dir),
         Some(Cmd::Bench(args)) => convo_tui::bench::run(&args),

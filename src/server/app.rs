@@ -4,20 +4,40 @@
 
 use std::sync::Arc;
 
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
 
 use super::AppState;
 use super::error::{fallback, method_not_allowed};
 use super::routes::{
     conversations, messages, participant_conversations, participants, receipts, services, user_conversations, users,
 };
+use super::store::Kind;
 use super::stream;
 
 /// Largest request body: comfortably above the biggest valid form (a 32 KB
 /// body plus 4 KB of attributes, percent-encoded), far below anything harmful.
 const BODY_LIMIT: usize = 256 * 1024;
+
+/// `GET /healthz`: 200 `{"status":"ok","store":"sqlite"|"postgres"}` while the
+/// store answers, 503 with `"status":"unavailable"` while it does not (so a
+/// load balancer sends clients to another instance).
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    let store = match state.store.kind() {
+        Kind::Sqlite => "sqlite",
+        Kind::Postgres => "postgres",
+    };
+    match state.store.ping().await {
+        Ok(()) => Json(json!({"status": "ok", "store": store})).into_response(),
+        Err(_) => {
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable", "store": store}))).into_response()
+        }
+    }
+}
 
 pub fn router(state: Arc<AppState>) -> Router {
     let resources = || {
@@ -32,7 +52,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     };
     let v1 = resources().merge(services::router()).route("/Stream", get(stream::upgrade));
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         .nest("/v1", v1)
         .nest("/v1/Services/{service}", resources())
         .fallback(fallback)

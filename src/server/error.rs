@@ -39,6 +39,10 @@ impl ApiError {
     pub fn unavailable() -> Self {
         Self::new(ErrorCode::Unavailable, "The server is shutting down")
     }
+    /// 503 / 20503: the database cannot be reached right now.
+    pub fn store_unavailable() -> Self {
+        Self::new(ErrorCode::Unavailable, "The database is unavailable; try again shortly")
+    }
     #[cfg(test)]
     pub fn code(&self) -> u32 {
         self.0.code
@@ -47,6 +51,17 @@ impl ApiError {
 
 impl From<rusqlite::Error> for ApiError {
     fn from(e: rusqlite::Error) -> Self {
+        crate::server::store::db::Error::from(e).into()
+    }
+}
+
+/// A database that went away is a 503 (try again); anything else a logged 500.
+impl From<crate::server::store::db::Error> for ApiError {
+    fn from(e: crate::server::store::db::Error) -> Self {
+        if e.is_unavailable() {
+            tracing::warn!("storage unavailable: {e}");
+            return Self::store_unavailable();
+        }
         tracing::error!("storage error: {e}");
         Self::internal("Internal storage error")
     }

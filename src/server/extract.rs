@@ -5,11 +5,11 @@
 
 use std::sync::Arc;
 
+use crate::server::store::Connection;
 use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header::HOST};
 use bytes::Bytes;
-use rusqlite::Connection;
 use serde::de::DeserializeOwned;
 
 use crate::api::error::ErrorCode;

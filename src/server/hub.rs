@@ -23,7 +23,7 @@ pub type Frame = axum::extract::ws::Utf8Bytes;
 pub const QUEUE_FRAMES: usize = 1024;
 
 /// Who receives an event.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Audience {
     /// Every participant of the conversation (and admin streams).
     Conversation(String),
@@ -71,6 +71,13 @@ pub enum Effect {
     MessageBy {
         conversation: String,
         identity: String,
+    },
+    /// `identity` typed in `conversation` on another instance (the cluster's
+    /// event log): starts their typing with `participant`'s JSON, or renews it.
+    Typing {
+        conversation: String,
+        identity: String,
+        participant: Option<Value>,
     },
 }
 
@@ -184,16 +191,7 @@ impl Hub {
     /// `identity` typed in `conversation`: tells the others unless already typing,
     /// and (re)arms the timeout.
     pub fn typing(&self, conversation: &str, identity: &str, participant: Value) {
-        let mut inner = self.lock();
-        let until = Instant::now() + Duration::from_secs(TYPING_TIMEOUT_SECS);
-        let key = (conversation.to_owned(), identity.to_owned());
-        if let Some(t) = inner.typing.get_mut(&key) {
-            t.until = until;
-            return;
-        }
-        inner.typing.insert(key, Typing { until, participant: participant.clone() });
-        let audience = Audience::ConversationExcept(conversation.to_owned(), identity.to_owned());
-        inner.send(&audience, EventName::TypingStarted, Some(conversation), Payload::Value(participant));
+        self.lock().start_or_renew_typing(conversation, identity, Some(participant));
     }
 
     /// Renews `identity`'s typing in `conversation` if it is already on
@@ -258,7 +256,24 @@ impl Inner {
                 self.typing.retain(|(c, _), _| c != &conversation);
             }
             Effect::MessageBy { conversation, identity } => self.end_typing(&conversation, &identity),
+            Effect::Typing { conversation, identity, participant } => {
+                self.start_or_renew_typing(&conversation, &identity, participant)
+            }
         }
+    }
+
+    /// Renews a typing that is on; else starts it (when the participant is known).
+    fn start_or_renew_typing(&mut self, conversation: &str, identity: &str, participant: Option<Value>) {
+        let until = Instant::now() + Duration::from_secs(TYPING_TIMEOUT_SECS);
+        let key = (conversation.to_owned(), identity.to_owned());
+        if let Some(t) = self.typing.get_mut(&key) {
+            t.until = until;
+            return;
+        }
+        let Some(participant) = participant else { return };
+        self.typing.insert(key, Typing { until, participant: participant.clone() });
+        let audience = Audience::ConversationExcept(conversation.to_owned(), identity.to_owned());
+        self.send(&audience, EventName::TypingStarted, Some(conversation), Payload::Value(participant));
     }
 
     fn end_typing(&mut self, conversation: &str, identity: &str) {

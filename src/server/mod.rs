@@ -1,10 +1,10 @@
-//! `convo-tui serve`: Twilio Conversations REST v1 on SQLite, plus `/v1/Stream`.
+//! `convo-tui serve`: Twilio Conversations REST v1 on SQLite or PostgreSQL, plus `/v1/Stream`.
 //!
 //! Shape (after mini-redis and axum's examples): `app` builds the router from
 //! one router per resource in `routes`; `extract` + `auth` say who calls and
-//! decode input into Twilio errors; `store` is SQLite behind one group-commit
-//! writer thread (plus a publisher thread that hands committed effects to the
-//! hub, and a checkpointer); `hub` fans events out to `stream` sockets;
+//! decode input into Twilio errors; `store` is SQLite or PostgreSQL behind one
+//! group-commit writer thread (plus a publisher that hands committed effects to
+//! the hub: on PostgreSQL through the cluster's event log); `hub` fans events out to `stream` sockets;
 //! `timers` moves conversations to inactive/closed.
 //!
 //! What is ours rather than Twilio's (Twilio clients ignore all of it):
@@ -65,11 +65,14 @@ pub struct ServerOptions {
     /// Actions per second per identity and conversation for access-token
     /// callers (Twilio's 30 by default); 0 turns the limit off.
     pub rate_limit: u32,
+    /// A PostgreSQL URL (`postgres://user:pass@host:port/db`): the store of a
+    /// cluster of instances. None: SQLite in the data dir.
+    pub database: Option<String>,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        Self { rate_limit: rate_limit::DEFAULT_PER_SECOND }
+        Self { rate_limit: rate_limit::DEFAULT_PER_SECOND, database: None }
     }
 }
 
@@ -159,7 +162,10 @@ pub async fn start_with(config: ServerConfig, options: ServerOptions) -> anyhow:
     let hub = Arc::new(Hub::default());
     let data_dir = config.data_dir.clone();
     let hub2 = hub.clone();
-    let (store, _writer_thread) = tokio::task::spawn_blocking(move || store::Store::open(&data_dir, hub2)).await??;
+    let database = options.database.clone();
+    let (store, _writer_thread) =
+        tokio::task::spawn_blocking(move || store::Store::open(&data_dir, database.as_deref(), hub2)).await??;
+    tracing::info!("store: {}", store.database);
     let state = Arc::new(AppState {
         store,
         hub: hub.clone(),

@@ -88,7 +88,11 @@ async fn on_client_frame(ctx: &Ctx, text: &str) {
     let Caller::Person(identity) = &ctx.caller else { return };
     let hub = &ctx.state.hub;
     // Renewals (a typist sends these every keystroke or so) cost no store read.
-    if !hub.is_member(&conversation_sid, identity) || hub.renew_typing(&conversation_sid, identity) {
+    if !hub.is_member(&conversation_sid, identity) {
+        return;
+    }
+    if hub.renew_typing(&conversation_sid, identity) {
+        ctx.state.store.share_typing(&conversation_sid, identity, None).await;
         return;
     }
     let urls: Urls = ctx.urls.clone();
@@ -101,7 +105,8 @@ async fn on_client_frame(ctx: &Ctx, text: &str) {
         })
         .await;
     if let Ok(Some(json)) = participant {
-        ctx.state.hub.typing(&conversation_sid, identity, json);
+        ctx.state.hub.typing(&conversation_sid, identity, json.clone());
+        ctx.state.store.share_typing(&conversation_sid, identity, Some(json)).await;
     }
 }
 

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::Connection;
+use crate::server::store::Connection;
 use tokio::sync::watch;
 
 use crate::api::stream::EventName;
@@ -19,7 +19,7 @@ use crate::server::store::rows::ConversationRow;
 const EVERY: Duration = Duration::from_secs(2);
 
 /// Applies due timers at `now`; returns the conversations that changed.
-fn fire(conn: &Connection, now: i64) -> rusqlite::Result<Vec<ConversationRow>> {
+fn fire(conn: &Connection, now: i64) -> crate::server::store::db::Result<Vec<ConversationRow>> {
     let returning = ConversationRow::COLUMNS.replace("c.", "");
     let mut changed = Vec::new();
     for sql in [
@@ -32,8 +32,7 @@ fn fire(conn: &Connection, now: i64) -> rusqlite::Result<Vec<ConversationRow>> {
              WHERE date_inactive <= ?1 AND state = 'active' RETURNING {returning}"
         ),
     ] {
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map([now], ConversationRow::from_row)?;
+        let rows = conn.prepare_cached(&sql)?.query_map([now], ConversationRow::from_row)?;
         for row in rows {
             changed.push(row?);
         }
@@ -84,13 +83,14 @@ mod tests {
 
     #[test]
     fn due_timers_close_and_deactivate_once() {
-        let conn = Connection::open_in_memory().unwrap();
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
         conn.execute_batch(include_str!("store/schema.sql")).unwrap();
         let insert = "INSERT INTO conversations (sid, state, date_created, date_updated, date_inactive, date_closed) \
                       VALUES (?1, 'active', 0, 0, ?2, ?3)";
         conn.execute(insert, rusqlite::params!["CHclose", None::<i64>, 100]).unwrap();
         conn.execute(insert, rusqlite::params!["CHidle", 100, None::<i64>]).unwrap();
         conn.execute(insert, rusqlite::params!["CHlater", 500, 900]).unwrap();
+        let conn = Connection::Sqlite(conn);
         let changed = fire(&conn, 200).unwrap();
         let states: Vec<_> = changed.iter().map(|c| (c.sid.as_str(), c.state.as_str())).collect();
         assert_eq!(states, [("CHclose", "closed"), ("CHidle", "inactive")]);

@@ -1,5 +1,9 @@
 //! Shared test fixtures: start a server in a temp dir, call it as the account
 //! (Basic), as a person (X-Twilio-Token) or anonymously, and open streams.
+//!
+//! The store: SQLite in the temp dir, or with `CONVO_TEST_STORE=postgres` a
+//! fresh database per server in the PostgreSQL at `CONVO_TEST_DATABASE_URL`
+//! (`scripts/test` runs this suite both ways).
 
 #![allow(dead_code)]
 
@@ -8,7 +12,7 @@ use std::time::Duration;
 use convo_tui::api::time::now_unix;
 use convo_tui::api::token::TokenIssuer;
 use convo_tui::config::Credentials;
-use convo_tui::server::{RunningServer, ServerConfig, start};
+use convo_tui::server::{RunningServer, ServerConfig, ServerOptions, start_with};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -33,6 +37,8 @@ pub fn person(identity: &str) -> As {
 pub struct TestServer {
     pub server: Option<RunningServer>,
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL database this server uses (None: SQLite in `dir`).
+    pub database: Option<String>,
     pub creds: Credentials,
     pub base: String,
     http: reqwest::Client,
@@ -49,17 +55,26 @@ impl TestServer {
     }
 
     pub async fn start_in(dir: tempfile::TempDir, creds: Credentials) -> Self {
-        let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path(), creds.clone());
-        let server = start(config).await.expect("server starts");
-        let base = server.url();
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
-        Self { server: Some(server), dir, creds, base, http }
+        let database = match std::env::var("CONVO_TEST_STORE").as_deref() {
+            Ok("postgres") => Some(fresh_database().await),
+            _ => None,
+        };
+        Self::start_on(dir, creds, database).await
     }
 
-    /// Stops the server gracefully and starts a new one on the same data dir.
+    async fn start_on(dir: tempfile::TempDir, creds: Credentials, database: Option<String>) -> Self {
+        let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path(), creds.clone());
+        let options = ServerOptions { database: database.clone(), ..Default::default() };
+        let server = start_with(config, options).await.expect("server starts");
+        let base = server.url();
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+        Self { server: Some(server), dir, database, creds, base, http }
+    }
+
+    /// Stops the server gracefully and starts a new one on the same store.
     pub async fn restart(mut self) -> Self {
         self.server.take().unwrap().shutdown().await;
-        Self::start_in(self.dir, self.creds).await
+        Self::start_on(self.dir, self.creds, self.database).await
     }
 
     pub fn token(&self, identity: &str) -> String {
@@ -232,4 +247,29 @@ pub fn assert_error(resp: &(u16, Value), status: u16, code: u64) {
 
 pub fn sid(v: &Value) -> String {
     v["sid"].as_str().expect("sid").to_owned()
+}
+
+/// The PostgreSQL server the tests may use (`scripts/test` starts one).
+pub fn database_server() -> Option<String> {
+    std::env::var("CONVO_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
+}
+
+/// `url` (postgres://user@host:port/db?opts) with its database replaced by `name`.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a postgres:// URL");
+    let (rest, query) = rest.split_once('?').map_or((rest, None), |(r, q)| (r, Some(q)));
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+    format!("{scheme}://{authority}/{name}{query}")
+}
+
+/// A new, empty database in the test PostgreSQL server; its URL.
+pub async fn fresh_database() -> String {
+    let server = database_server().expect("CONVO_TEST_STORE=postgres needs CONVO_TEST_DATABASE_URL");
+    let (client, connection) =
+        tokio_postgres::connect(&server, tokio_postgres::NoTls).await.expect("test database server");
+    tokio::spawn(connection);
+    let name = format!("convo_test_{}", uuid::Uuid::new_v4().simple());
+    client.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create database");
+    with_database(&server, &name)
 }

@@ -98,7 +98,7 @@ fn apply(c: &mut ConversationRow, p: &ConversationParams, now: i64) -> ApiResult
     Ok(())
 }
 
-fn unique_name_free(conn: &rusqlite::Connection, c: &ConversationRow) -> ApiResult<()> {
+fn unique_name_free(conn: &crate::server::store::Connection, c: &ConversationRow) -> ApiResult<()> {
     if let Some(name) = &c.unique_name
         && conversations::unique_name_taken(conn, name, &c.sid)?
     {

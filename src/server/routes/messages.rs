@@ -194,7 +194,7 @@ async fn list(ctx: Ctx, Path(path): Path<ConversationPath>, Query(q): Query<List
     Ok(ok(&page))
 }
 
-fn message(conn: &rusqlite::Connection, c: &ConversationRow, sid: &str) -> ApiResult<MessageRow> {
+fn message(conn: &crate::server::store::Connection, c: &ConversationRow, sid: &str) -> ApiResult<MessageRow> {
     messages::get(conn, &c.sid, sid)?.ok_or_else(|| ApiError::not_found(format!("Message {sid}")))
 }
 

@@ -12,9 +12,9 @@ pub mod services;
 pub mod user_conversations;
 pub mod users;
 
+use crate::server::store::Connection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::Value;
 

@@ -6,10 +6,10 @@
 
 use std::sync::Arc;
 
+use crate::server::store::Connection;
 use axum::Router;
 use axum::response::Response;
 use axum::routing::get;
-use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::json;
 

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
+use crate::server::store::Connection;
 use axum::Router;
 use axum::response::Response;
 use axum::routing::get;
-use rusqlite::Connection;
 use serde::Deserialize;
 
 use super::{created, no_content, ok};
@@ -140,7 +140,7 @@ async fn update(ctx: Ctx, Path(path): Path<UserPath>, Form(p): Form<UserParams>)
                      ON o.conversation_sid = me.conversation_sid WHERE me.identity = ?1 AND o.identity IS NOT NULL",
                 )?
                 .query_map([&u.identity], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<crate::server::store::db::Result<_>>()?;
             if !audience.contains(&u.identity) {
                 audience.push(u.identity.clone());
             }

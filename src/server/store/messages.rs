@@ -2,7 +2,7 @@
 //! scans of the primary key; an index comes from the conversation's
 //! `next_index` counter in the same transaction as the insert.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use super::db::{Connection, OptionalExtension, Result, params};
 
 use super::rows::MessageRow;
 use crate::server::paging::Window;
@@ -18,7 +18,7 @@ pub fn new_message_sid() -> String {
 }
 
 /// By SID, or (our extension, handy for clients holding indexes) by index.
-pub fn get(conn: &Connection, conversation_sid: &str, sid_or_index: &str) -> rusqlite::Result<Option<MessageRow>> {
+pub fn get(conn: &Connection, conversation_sid: &str, sid_or_index: &str) -> Result<Option<MessageRow>> {
     if let Ok(index) = sid_or_index.parse::<i64>() {
         let sql =
             format!("SELECT {} FROM messages m WHERE m.conversation_sid = ?1 AND m.idx = ?2", MessageRow::COLUMNS);
@@ -30,7 +30,7 @@ pub fn get(conn: &Connection, conversation_sid: &str, sid_or_index: &str) -> rus
 
 /// Allocates the next index of the conversation (never reused) and inserts the
 /// message under it; keeps the conversation's count and last message current.
-pub fn insert(conn: &Connection, m: &mut MessageRow) -> rusqlite::Result<()> {
+pub fn insert(conn: &Connection, m: &mut MessageRow) -> Result<()> {
     m.idx = conn
         .prepare_cached(
             "UPDATE conversations SET next_index = next_index + 1, messages_count = messages_count + 1, \
@@ -57,7 +57,7 @@ pub fn insert(conn: &Connection, m: &mut MessageRow) -> rusqlite::Result<()> {
     Ok(())
 }
 
-pub fn update(conn: &Connection, m: &MessageRow) -> rusqlite::Result<()> {
+pub fn update(conn: &Connection, m: &MessageRow) -> Result<()> {
     conn.prepare_cached(
         "UPDATE messages SET author = ?3, body = ?4, attributes = ?5, date_created = ?6, date_updated = ?7 \
          WHERE conversation_sid = ?1 AND idx = ?2",
@@ -76,10 +76,10 @@ pub fn update(conn: &Connection, m: &MessageRow) -> rusqlite::Result<()> {
 
 /// Deletes a message; the conversation's count drops and its last message is
 /// recomputed from the key (one index probe), while `next_index` stays put.
-pub fn delete(conn: &Connection, m: &MessageRow) -> rusqlite::Result<()> {
+pub fn delete(conn: &Connection, m: &MessageRow) -> Result<()> {
     conn.prepare_cached("DELETE FROM messages WHERE conversation_sid = ?1 AND idx = ?2")?
         .execute(params![m.conversation_sid, m.idx])?;
-    conn.prepare_cached("INSERT OR IGNORE INTO deleted_messages (conversation_sid, idx) VALUES (?1, ?2)")?
+    conn.prepare_cached("INSERT INTO deleted_messages (conversation_sid, idx) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
         .execute(params![m.conversation_sid, m.idx])?;
     conn.prepare_cached(
         "UPDATE conversations SET messages_count = messages_count - 1, \
@@ -91,7 +91,7 @@ pub fn delete(conn: &Connection, m: &MessageRow) -> rusqlite::Result<()> {
     Ok(())
 }
 
-pub fn scan(conn: &Connection, conversation_sid: &str, w: Window) -> rusqlite::Result<Vec<(i64, MessageRow)>> {
+pub fn scan(conn: &Connection, conversation_sid: &str, w: Window) -> Result<Vec<(i64, MessageRow)>> {
     let order = if w.descending { "DESC" } else { "ASC" };
     let sql = format!(
         "SELECT {} FROM messages m WHERE m.conversation_sid = ?1 AND m.idx > ?2 AND m.idx < ?3 \
@@ -105,7 +105,7 @@ pub fn scan(conn: &Connection, conversation_sid: &str, w: Window) -> rusqlite::R
 
 /// Messages after `horizon`, without walking them: the indexes handed out
 /// after it (indexes are dense but for deletes) less the deleted ones.
-pub fn count_after(conn: &Connection, conversation_sid: &str, horizon: i64) -> rusqlite::Result<i64> {
+pub fn count_after(conn: &Connection, conversation_sid: &str, horizon: i64) -> Result<i64> {
     let next_index: i64 = conn
         .prepare_cached("SELECT next_index FROM conversations WHERE sid = ?1")?
         .query_row([conversation_sid], |r| r.get(0))
@@ -123,12 +123,7 @@ pub fn count_after(conn: &Connection, conversation_sid: &str, horizon: i64) -> r
 
 /// The message a caller's Idempotency-Key made within 24 h: `Some(None)`
 /// when the key was used but its message has since been deleted.
-pub fn idempotent_message(
-    conn: &Connection,
-    caller: &str,
-    key: &str,
-    now: i64,
-) -> rusqlite::Result<Option<Option<MessageRow>>> {
+pub fn idempotent_message(conn: &Connection, caller: &str, key: &str, now: i64) -> Result<Option<Option<MessageRow>>> {
     let sid: Option<String> = conn
         .prepare_cached("SELECT message_sid FROM idempotency_keys WHERE caller = ?1 AND key = ?2 AND created > ?3")?
         .query_row(params![caller, key, now - 24 * 3600], |r| r.get(0))
@@ -138,16 +133,17 @@ pub fn idempotent_message(
     conn.prepare_cached(&sql)?.query_row([sid], MessageRow::from_row).optional().map(Some)
 }
 
-pub fn remember_key(conn: &Connection, caller: &str, key: &str, message_sid: &str, now: i64) -> rusqlite::Result<()> {
+pub fn remember_key(conn: &Connection, caller: &str, key: &str, message_sid: &str, now: i64) -> Result<()> {
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO idempotency_keys (caller, key, message_sid, created) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO idempotency_keys (caller, key, message_sid, created) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (caller, key) DO UPDATE SET message_sid = excluded.message_sid, created = excluded.created",
     )?
     .execute(params![caller, key, message_sid, now])?;
     Ok(())
 }
 
 /// Forgets keys older than 24 h.
-pub fn expire_keys(conn: &Connection, now: i64) -> rusqlite::Result<usize> {
+pub fn expire_keys(conn: &Connection, now: i64) -> Result<usize> {
     conn.prepare_cached("DELETE FROM idempotency_keys WHERE created <= ?1")?.execute([now - 24 * 3600])
 }
 
@@ -164,17 +160,17 @@ mod tests {
         assert!(a < b, "{a} then {b}");
     }
 
-    fn plan(conn: &Connection, sql: &str) -> String {
+    fn plan(conn: &rusqlite::Connection, sql: &str) -> String {
         let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
         let rows = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap();
-        rows.map(Result::unwrap).collect::<Vec<_>>().join(" | ")
+        rows.map(std::result::Result::unwrap).collect::<Vec<_>>().join(" | ")
     }
 
     /// The cost of a page must not grow with its depth: every page query is a
     /// range search of the (conversation_sid, idx) key, with no sort step.
     #[test]
     fn pages_and_unread_counts_are_key_range_searches() {
-        let conn = Connection::open_in_memory().unwrap();
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
         conn.execute_batch(include_str!("schema.sql")).unwrap();
         for descending in [false, true] {
             let order = if descending { "DESC" } else { "ASC" };

@@ -2,7 +2,7 @@
 //! Conversations, ParticipantConversations): a participant row carries the
 //! user's per-conversation state (read horizon, notification level).
 
-use rusqlite::{Connection, OptionalExtension, params};
+use super::db::{Connection, OptionalExtension, Result, Row, params};
 
 use super::messages;
 use super::rows::{ConversationRow, MembershipRow, ParticipantRow};
@@ -10,11 +10,7 @@ use crate::api::sid::{is_sid, prefix};
 use crate::server::paging::Window;
 
 /// By SID, or by identity within the conversation.
-pub fn get(
-    conn: &Connection,
-    conversation_sid: &str,
-    sid_or_identity: &str,
-) -> rusqlite::Result<Option<ParticipantRow>> {
+pub fn get(conn: &Connection, conversation_sid: &str, sid_or_identity: &str) -> Result<Option<ParticipantRow>> {
     let column = if is_sid(prefix::PARTICIPANT, sid_or_identity) { "sid" } else { "identity" };
     let sql = format!(
         "SELECT {} FROM participants p WHERE p.conversation_sid = ?1 AND p.{column} = ?2",
@@ -23,30 +19,20 @@ pub fn get(
     conn.prepare_cached(&sql)?.query_row([conversation_sid, sid_or_identity], ParticipantRow::from_row).optional()
 }
 
-pub fn by_address(
-    conn: &Connection,
-    conversation_sid: &str,
-    address: &str,
-    proxy: Option<&str>,
-) -> rusqlite::Result<bool> {
+pub fn by_address(conn: &Connection, conversation_sid: &str, address: &str, proxy: Option<&str>) -> Result<bool> {
     conn.prepare_cached(
-        "SELECT 1 FROM participants WHERE conversation_sid = ?1 AND address = ?2 AND proxy_address IS ?3",
+        "SELECT 1 FROM participants WHERE conversation_sid = ?1 AND address = ?2 AND proxy_address IS NOT DISTINCT FROM ?3",
     )?
     .exists(params![conversation_sid, address, proxy])
 }
 
 /// Counts (all, non-chat) participants of a conversation.
-pub fn counts(conn: &Connection, conversation_sid: &str) -> rusqlite::Result<(i64, i64)> {
+pub fn counts(conn: &Connection, conversation_sid: &str) -> Result<(i64, i64)> {
     conn.prepare_cached("SELECT count(*), count(address) FROM participants WHERE conversation_sid = ?1")?
         .query_row([conversation_sid], |r| Ok((r.get(0)?, r.get(1)?)))
 }
 
-pub fn insert(
-    conn: &Connection,
-    p: &ParticipantRow,
-    address: Option<&str>,
-    proxy: Option<&str>,
-) -> rusqlite::Result<()> {
+pub fn insert(conn: &Connection, p: &ParticipantRow, address: Option<&str>, proxy: Option<&str>) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO participants (sid, conversation_sid, identity, attributes, binding, address, proxy_address, \
          role_sid, date_created, date_updated, last_read_index, last_read_ts, notification_level) \
@@ -72,7 +58,7 @@ pub fn insert(
     Ok(())
 }
 
-pub fn update(conn: &Connection, p: &ParticipantRow) -> rusqlite::Result<()> {
+pub fn update(conn: &Connection, p: &ParticipantRow) -> Result<()> {
     conn.prepare_cached(
         "UPDATE participants SET identity = ?2, attributes = ?3, binding = ?4, role_sid = ?5, date_created = ?6, \
          date_updated = ?7, last_read_index = ?8, last_read_ts = ?9, notification_level = ?10 WHERE sid = ?1",
@@ -92,14 +78,14 @@ pub fn update(conn: &Connection, p: &ParticipantRow) -> rusqlite::Result<()> {
     Ok(())
 }
 
-pub fn delete(conn: &Connection, p: &ParticipantRow) -> rusqlite::Result<()> {
+pub fn delete(conn: &Connection, p: &ParticipantRow) -> Result<()> {
     conn.prepare_cached("DELETE FROM participants WHERE sid = ?1")?.execute([&p.sid])?;
     conn.prepare_cached("UPDATE conversations SET participants_count = participants_count - 1 WHERE sid = ?1")?
         .execute([&p.conversation_sid])?;
     Ok(())
 }
 
-pub fn scan(conn: &Connection, conversation_sid: &str, w: Window) -> rusqlite::Result<Vec<(i64, ParticipantRow)>> {
+pub fn scan(conn: &Connection, conversation_sid: &str, w: Window) -> Result<Vec<(i64, ParticipantRow)>> {
     let order = if w.descending { "DESC" } else { "ASC" };
     let sql = format!(
         "SELECT {} FROM participants p WHERE p.conversation_sid = ?1 AND p.id > ?2 AND p.id < ?3 \
@@ -112,7 +98,7 @@ pub fn scan(conn: &Connection, conversation_sid: &str, w: Window) -> rusqlite::R
 }
 
 /// The user's unread count in a conversation: null until the horizon is set.
-pub fn unread(conn: &Connection, p: &ParticipantRow) -> rusqlite::Result<Option<i64>> {
+pub fn unread(conn: &Connection, p: &ParticipantRow) -> Result<Option<i64>> {
     match p.last_read_index {
         None => Ok(None),
         Some(h) => messages::count_after(conn, &p.conversation_sid, h).map(Some),
@@ -126,14 +112,14 @@ pub enum Who {
     Address(String),
 }
 
-fn membership_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<MembershipRow> {
+fn membership_from(r: &Row<'_>) -> Result<MembershipRow> {
     let participant = ParticipantRow::from_row(r)?;
     let conversation = ConversationRow::from_row_at(r, 12)?;
     Ok(MembershipRow { participant, conversation, unread: None })
 }
 
 /// The conversations `who` is in, keyed by participant row id.
-pub fn memberships(conn: &Connection, who: &Who, w: Window) -> rusqlite::Result<Vec<(i64, MembershipRow)>> {
+pub fn memberships(conn: &Connection, who: &Who, w: Window) -> Result<Vec<(i64, MembershipRow)>> {
     let (column, value) = match who {
         Who::Identity(i) => ("identity", i),
         Who::Address(a) => ("address", a),
@@ -148,7 +134,7 @@ pub fn memberships(conn: &Connection, who: &Who, w: Window) -> rusqlite::Result<
     let mut rows: Vec<(i64, MembershipRow)> = conn
         .prepare_cached(&sql)?
         .query_map(params![value, w.lo, w.hi, w.limit], |r| membership_from(r).map(|m| (m.participant.id, m)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<Result<_>>()?;
     for (_, m) in &mut rows {
         m.unread = unread(conn, &m.participant)?;
     }
@@ -156,11 +142,7 @@ pub fn memberships(conn: &Connection, who: &Who, w: Window) -> rusqlite::Result<
 }
 
 /// One membership of `identity` in the conversation `conversation_sid`.
-pub fn membership(
-    conn: &Connection,
-    identity: &str,
-    conversation_sid: &str,
-) -> rusqlite::Result<Option<MembershipRow>> {
+pub fn membership(conn: &Connection, identity: &str, conversation_sid: &str) -> Result<Option<MembershipRow>> {
     let sql = format!(
         "SELECT {}, {} FROM participants p JOIN conversations c ON c.sid = p.conversation_sid \
          WHERE p.identity = ?1 AND p.conversation_sid = ?2",

@@ -2,7 +2,7 @@
 //! queries select and a `from_row` that reads exactly those columns.
 //! Turning rows into wire JSON (with URLs) is `server::render`'s job.
 
-use rusqlite::Row;
+use super::db::{Result, Row};
 
 #[derive(Debug, Clone)]
 pub struct ConversationRow {
@@ -30,12 +30,12 @@ impl ConversationRow {
         c.messaging_service_sid, c.date_created, c.date_updated, c.date_inactive, c.date_closed, c.bindings, \
         c.created_by, c.messages_count, c.participants_count, c.last_message_index, c.last_message_date";
 
-    pub fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+    pub fn from_row(r: &Row<'_>) -> Result<Self> {
         Self::from_row_at(r, 0)
     }
 
     /// Reads the columns starting at column `at` (after a joined table's columns).
-    pub fn from_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Self> {
+    pub fn from_row_at(r: &Row<'_>, at: usize) -> Result<Self> {
         Ok(Self {
             id: r.get(at)?,
             sid: r.get(at + 1)?,
@@ -85,7 +85,7 @@ impl MessageRow {
     pub const COLUMNS: &'static str = "m.conversation_sid, m.idx, m.sid, m.author, m.body, m.attributes, \
         m.participant_sid, m.date_created, m.date_updated, m.media, m.content_sid";
 
-    pub fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+    pub fn from_row(r: &Row<'_>) -> Result<Self> {
         Ok(Self {
             conversation_sid: r.get(0)?,
             idx: r.get(1)?,
@@ -122,7 +122,7 @@ impl ParticipantRow {
     pub const COLUMNS: &'static str = "p.id, p.sid, p.conversation_sid, p.identity, p.attributes, p.binding, \
         p.role_sid, p.date_created, p.date_updated, p.last_read_index, p.last_read_ts, p.notification_level";
 
-    pub fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+    pub fn from_row(r: &Row<'_>) -> Result<Self> {
         Ok(Self {
             id: r.get(0)?,
             sid: r.get(1)?,
@@ -156,7 +156,7 @@ impl UserRow {
     pub const COLUMNS: &'static str =
         "u.id, u.sid, u.identity, u.friendly_name, u.attributes, u.role_sid, u.date_created, u.date_updated";
 
-    pub fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+    pub fn from_row(r: &Row<'_>) -> Result<Self> {
         Ok(Self {
             id: r.get(0)?,
             sid: r.get(1)?,

@@ -2,39 +2,54 @@
 //! batch of waiting jobs in one transaction (group commit), each job inside its
 //! own savepoint so one refused request never undoes its neighbours.
 //!
-//! After COMMIT the batch goes, in commit order, to a publisher thread that
-//! applies its effects (stream events, membership changes) to the hub and only
-//! then answers the callers. So a 2xx always means "on disk" and "the streams
-//! know" (someone just added can type at once); each conversation's events
-//! stay ordered; and fanning events out to many streams never holds up the
-//! writer's next commit.
+//! After COMMIT the batch goes, in commit order, to the publisher (SQLite: a
+//! thread that applies its effects to the hub; PostgreSQL: the event-log
+//! follower, see `eventlog`) which only then answers the callers. So a 2xx
+//! always means "committed" and "the streams know"; each conversation's events
+//! stay ordered; and fanning events out never holds up the writer's next commit.
+//!
+//! On PostgreSQL each batch first takes the event log's head row (so batches of
+//! all instances commit one at a time, in log order), appends its effects to the
+//! log before COMMIT, and reconnects when the database went away: meanwhile
+//! callers get a 503 at once instead of waiting.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 
-use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::db::{Connection, Kind};
+use super::eventlog;
 use crate::server::error::ApiError;
-use crate::server::hub::{Effect, Hub};
+use crate::server::hub::Effect;
 
-/// What a job leaves behind: whether it succeeded, and what to do once the
-/// batch's fate (committed or not) is known.
+/// What a job leaves behind: its effects when it succeeded, and how to answer
+/// its caller once the batch's fate (committed or not) is known.
 struct Outcome {
-    ok: bool,
+    effects: Option<Vec<Effect>>,
     finish: Finish,
 }
 
-/// Called once the batch committed (to add the job's effects and its answer
-/// to the batch) or with the commit's error (to answer with it at once).
-type Finish = Box<dyn FnOnce(Result<&mut Committed, &ApiError>) + Send>;
+/// Called once the batch committed (to add the job's answer to the batch) or
+/// with the commit's error (to answer with it at once).
+type Finish = Box<dyn FnOnce(Result<&mut Vec<Answer>, &ApiError>) + Send>;
 
-/// A committed batch on its way to the publisher: effects, then answers.
+/// Answers one caller.
+pub type Answer = Box<dyn FnOnce() + Send>;
+
+/// A committed batch on its way to the publisher: its log position (PostgreSQL,
+/// when it had effects), effects, then answers.
 #[derive(Default)]
-struct Committed {
-    effects: Vec<Effect>,
-    answers: Vec<Box<dyn FnOnce() + Send>>,
+pub struct Committed {
+    pub position: Option<i64>,
+    pub effects: Vec<Effect>,
+    pub answers: Vec<Answer>,
 }
+
+/// Where committed batches go, in commit order.
+pub type Publish = Box<dyn FnMut(Committed) + Send>;
+
+/// Makes a fresh write connection (after PostgreSQL went away).
+pub type Reconnect = Box<dyn FnMut() -> anyhow::Result<Connection> + Send>;
 
 type Job = Box<dyn FnOnce(&Connection) -> Outcome + Send>;
 
@@ -48,18 +63,17 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn` and its publisher; both run until
-    /// every handle is dropped.
-    pub fn spawn(conn: Connection, hub: Arc<Hub>) -> std::io::Result<(Self, std::thread::JoinHandle<()>)> {
+    /// Starts the writer thread on `conn`; it runs until every handle is dropped.
+    pub fn spawn(
+        conn: Connection,
+        reconnect: Option<Reconnect>,
+        origin: String,
+        publish: Publish,
+    ) -> std::io::Result<(Self, std::thread::JoinHandle<()>)> {
         let (tx, rx) = mpsc::channel::<Job>(4096);
-        let (publish, published) = std::sync::mpsc::channel::<Committed>();
-        std::thread::Builder::new().name("store-publisher".into()).spawn(move || {
-            while let Ok(batch) = published.recv() {
-                hub.apply(batch.effects);
-                batch.answers.into_iter().for_each(|answer| answer());
-            }
-        })?;
-        let handle = std::thread::Builder::new().name("store-writer".into()).spawn(move || run(conn, rx, publish))?;
+        let handle = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || run(conn, reconnect, &origin, rx, publish))?;
         Ok((Self { tx }, handle))
     }
 
@@ -73,34 +87,48 @@ impl Writer {
         let (reply, answer) = oneshot::channel::<Result<T, ApiError>>();
         let job: Job = Box::new(move |conn| match catch_unwind(AssertUnwindSafe(|| f(conn))) {
             Ok(Ok((value, effects))) => Outcome {
-                ok: true,
+                effects: Some(effects),
                 finish: Box::new(move |committed| match committed {
-                    Ok(batch) => {
-                        batch.effects.extend(effects);
-                        batch.answers.push(Box::new(move || drop(reply.send(Ok(value)))));
-                    }
+                    Ok(answers) => answers.push(Box::new(move || drop(reply.send(Ok(value))))),
                     Err(e) => drop(reply.send(Err(e.clone()))),
                 }),
             },
-            Ok(Err(e)) => Outcome { ok: false, finish: Box::new(move |_| drop(reply.send(Err(e)))) },
+            Ok(Err(e)) => Outcome { effects: None, finish: Box::new(move |_| drop(reply.send(Err(e)))) },
             Err(_) => Outcome {
-                ok: false,
+                effects: None,
                 finish: Box::new(move |_| drop(reply.send(Err(ApiError::internal("a write job panicked"))))),
             },
         });
         self.tx.send(job).await.map_err(|_| ApiError::unavailable())?;
-        answer.await.map_err(|_| ApiError::unavailable())?
+        answer.await.map_err(|_| ApiError::store_unavailable())?
     }
 }
 
 /// Runs a cached statement without results (savepoints run once per job).
-fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached(sql)?.execute([]).map(drop)
+fn exec(conn: &Connection, sql: &str) -> super::db::Result<()> {
+    conn.prepare_cached(sql)?.execute(super::db::params![]).map(drop)
 }
 
-fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, publish: std::sync::mpsc::Sender<Committed>) {
+fn begin(conn: &Connection) -> super::db::Result<()> {
+    match conn.kind() {
+        Kind::Sqlite => conn.execute_batch("BEGIN IMMEDIATE"),
+        Kind::Postgres => {
+            conn.execute_batch("BEGIN")?;
+            eventlog::lock_head(conn)
+        }
+    }
+}
+
+fn run(
+    mut conn: Connection,
+    mut reconnect: Option<Reconnect>,
+    origin: &str,
+    mut rx: mpsc::Receiver<Job>,
+    mut publish: Publish,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut finishers = Vec::with_capacity(MAX_BATCH);
+    let mut effects = Vec::new();
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
         while batch.len() < MAX_BATCH {
@@ -109,9 +137,21 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, publish: std::sync::mpsc::
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if conn.is_closed()
+            && let Some(make) = reconnect.as_mut()
+        {
+            match make() {
+                Ok(fresh) => {
+                    tracing::info!("store writer reconnected");
+                    conn = fresh;
+                }
+                Err(e) => tracing::error!("store writer cannot reconnect: {e:#}"),
+            }
+        }
+        if let Err(e) = begin(&conn) {
             // Dropping the jobs drops their reply channels: each caller gets a 503.
             tracing::error!("cannot begin a transaction: {e}");
+            let _ = conn.execute_batch("ROLLBACK");
             batch.clear();
             continue;
         }
@@ -121,24 +161,35 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, publish: std::sync::mpsc::
                 continue; // the job is dropped unrun: its caller gets a 503
             }
             let outcome = job(&conn);
-            let end = if outcome.ok { Ok(()) } else { exec(&conn, "ROLLBACK TO job") }
+            let end = if outcome.effects.is_some() { Ok(()) } else { exec(&conn, "ROLLBACK TO job") }
                 .and_then(|()| exec(&conn, "RELEASE job"));
             if let Err(e) = end {
                 tracing::error!("ending savepoint failed: {e}");
             }
+            effects.extend(outcome.effects.into_iter().flatten());
             finishers.push(outcome.finish);
         }
-        match conn.execute_batch("COMMIT") {
+        let mut committed = Committed::default();
+        let logged = match conn.kind() {
+            Kind::Postgres if !effects.is_empty() => {
+                eventlog::append(&conn, origin, std::mem::take(&mut effects)).map(|(p, e)| (Some(p), e))
+            }
+            _ => Ok((None, std::mem::take(&mut effects))),
+        };
+        let commit = logged.map_err(|e| e.into()).and_then(|(position, effects)| {
+            committed.position = position;
+            committed.effects = effects;
+            conn.execute_batch("COMMIT").map_err(ApiError::from)
+        });
+        match commit {
             Ok(()) => {
-                let mut committed = Committed::default();
-                finishers.drain(..).for_each(|f| f(Ok(&mut committed)));
-                let _ = publish.send(committed);
+                finishers.drain(..).for_each(|f| f(Ok(&mut committed.answers)));
+                publish(committed);
             }
             Err(e) => {
-                tracing::error!("commit failed: {e}");
+                tracing::error!("commit failed: {}", e.0.message);
                 let _ = conn.execute_batch("ROLLBACK");
-                let err = ApiError::internal("the write could not be committed");
-                finishers.drain(..).for_each(|f| f(Err(&err)));
+                finishers.drain(..).for_each(|f| f(Err(&e)));
             }
         }
     }
