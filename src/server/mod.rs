@@ -1,10 +1,12 @@
 //! `convo-tui serve`: Twilio Conversations REST v1 on SQLite or PostgreSQL, plus `/v1/Stream`.
 //!
 //! Shape (after mini-redis and axum's examples): `app` builds the router from
-//! one router per resource in `routes`; `extract` + `auth` say who calls and
-//! decode input into Twilio errors; `store` is SQLite or PostgreSQL behind one
-//! group-commit writer thread (plus a publisher that hands committed effects to
-//! the hub: on PostgreSQL through the cluster's event log); `hub` fans events out to `stream` sockets;
+//! one router per resource in `routes` (parse, call, render); `extract` +
+//! `auth` say who calls and decode input into Twilio errors; each write is one
+//! operation in `ops` or `membership`, which looks up (`lookup`), asks `rules`
+//! who may do it, and changes the store; `store` is SQLite or PostgreSQL behind
+//! one group-commit writer thread (plus a publisher that hands committed effects
+//! to the hub: on PostgreSQL through the cluster's event log); `hub` fans events out to `stream` sockets;
 //! `timers` moves conversations to inactive/closed.
 //!
 //! What is ours rather than Twilio's (Twilio clients ignore all of it):
@@ -20,10 +22,14 @@ mod auth;
 mod error;
 mod extract;
 mod hub;
+mod lookup;
+mod membership;
+mod ops;
 mod paging;
 pub mod rate_limit;
 mod render;
 mod routes;
+mod rules;
 mod store;
 mod stream;
 mod timers;

@@ -71,6 +71,12 @@ impl TestServer {
         Self { server: Some(server), dir, database, creds, base, http }
     }
 
+    /// A client of a server running elsewhere (another process) at `base`.
+    pub fn attach(base: String, creds: Credentials, dir: tempfile::TempDir) -> Self {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+        Self { server: None, dir, database: None, creds, base, http }
+    }
+
     /// Stops the server gracefully and starts a new one on the same store.
     pub async fn restart(mut self) -> Self {
         self.server.take().unwrap().shutdown().await;

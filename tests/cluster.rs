@@ -1,0 +1,237 @@
+//! Three real `convo-tui serve` processes on one PostgreSQL database behave as
+//! one server: every stream on every instance gets every message once, in
+//! index order; state agrees everywhere; a `kill -9` loses nothing acknowledged.
+//! Needs `CONVO_TEST_DATABASE_URL` (`scripts/test` starts a throwaway cluster).
+
+#[path = "server/common.rs"]
+mod common;
+
+use std::collections::{BTreeSet, HashSet};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use convo_tui::config::Credentials;
+use serde_json::Value;
+
+/// One `convo-tui serve` instance, killed (SIGKILL) when dropped.
+struct Instance {
+    child: Child,
+    client: TestServer,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn spawn(database: &str, creds: &Credentials) -> Instance {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_convo-tui"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database", database, "--data-dir"])
+        .arg(dir.path())
+        .env("CONVO_ACCOUNT_SID", &creds.account_sid)
+        .env("CONVO_AUTH_TOKEN", &creds.auth_token)
+        .env("CONVO_API_KEY", &creds.api_key_sid)
+        .env("CONVO_API_SECRET", &creds.api_key_secret)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn convo-tui serve");
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = reqwest::get(format!("{base}/healthz")).await
+            && r.status() == 200
+        {
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["store"], "postgres", "{body}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "instance at {base} did not come up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Instance { child, client: TestServer::attach(base, creds.clone(), dir) }
+}
+
+/// Three instances on a fresh database, or None (with a note) without PostgreSQL.
+async fn cluster() -> Option<Vec<Instance>> {
+    if database_server().is_none() {
+        eprintln!("skipped: CONVO_TEST_DATABASE_URL is not set (scripts/test sets it)");
+        return None;
+    }
+    let database = fresh_database().await;
+    let creds = Credentials::generate();
+    let mut all = Vec::new();
+    for _ in 0..3 {
+        all.push(spawn(&database, &creds).await);
+    }
+    Some(all)
+}
+
+/// The indexes of the next `n` messageAdded events of `stream`, in arrival order.
+async fn indexes(stream: &mut Stream, n: usize) -> Vec<i64> {
+    let mut seen = Vec::with_capacity(n);
+    while seen.len() < n {
+        let e = stream.expect("messageAdded").await;
+        seen.push(e["data"]["index"].as_i64().expect("index"));
+    }
+    seen
+}
+
+#[tokio::test]
+async fn three_instances_deliver_every_message_once_in_order_and_agree_on_state() {
+    let Some(nodes) = cluster().await else { return };
+    let c = sid(&nodes[0].client.conversation(&[("UniqueName", "cluster")]).await);
+    let people = ["alice", "bob", "carol"];
+    for (node, who) in nodes.iter().zip(people) {
+        node.client.add(&c, who).await; // each added through a different instance
+    }
+    // Streams on every instance, opened after the joins reached it through the log.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut streams = Vec::new();
+    for (node, who) in nodes.iter().zip(people) {
+        streams.push(node.client.stream(Some(who)).await);
+    }
+    let mut admin_stream = nodes[2].client.stream(None).await;
+
+    // Senders on all three instances at once.
+    const PER_NODE: usize = 30;
+    let mut senders = Vec::new();
+    for (n, node) in nodes.iter().enumerate() {
+        let (base, creds) = (node.client.base.clone(), node.client.creds.clone());
+        let c = c.clone();
+        senders.push(tokio::spawn(async move {
+            let t = TestServer::attach(base, creds, tempfile::tempdir().unwrap());
+            let mut acked = Vec::new();
+            for i in 0..PER_NODE {
+                let body = format!("node {n} message {i}");
+                let m = t.say(&As::Admin, &c, &body).await;
+                acked.push(m["index"].as_i64().unwrap());
+            }
+            acked
+        }));
+    }
+    let mut acked = Vec::new();
+    for s in senders {
+        acked.extend(s.await.unwrap());
+    }
+    let total = PER_NODE * 3;
+    let unique: HashSet<i64> = acked.iter().copied().collect();
+    assert_eq!(unique.len(), total, "every acknowledged index is unique");
+    assert_eq!(unique, (0..total as i64).collect(), "indexes are dense from 0");
+
+    for stream in streams.iter_mut().chain([&mut admin_stream]) {
+        let got = indexes(stream, total).await;
+        assert_eq!(got, (0..total as i64).collect::<Vec<_>>(), "every message once, in index order");
+        stream.expect_none("messageAdded", Duration::from_millis(300)).await;
+    }
+
+    // A read horizon moved on one instance is seen by the others.
+    let horizon = nodes[1]
+        .client
+        .post(&person("alice"), "/v1/Users/alice/Conversations/cluster", &[("LastReadMessageIndex", "9")])
+        .await;
+    assert_eq!(horizon.0, 200, "{}", horizon.1);
+    for node in &nodes {
+        let (_, uc) = node.client.get(&As::Admin, "/v1/Users/alice/Conversations/cluster").await;
+        assert_eq!(uc["last_read_message_index"], 9, "{uc}");
+        assert_eq!(uc["unread_messages_count"], total as i64 - 10, "{uc}");
+        let (_, list) = node.client.get(&As::Admin, &format!("/v1/Conversations/{c}/Participants")).await;
+        let names: BTreeSet<String> = list["participants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["identity"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(names, people.iter().map(|p| p.to_string()).collect(), "participants agree");
+    }
+
+    // An Idempotency-Key used on one instance holds on another.
+    let path = format!("/v1/Conversations/{c}/Messages");
+    let first =
+        nodes[0].client.post_with_header(&As::Admin, &path, ("Idempotency-Key", "k1"), &[("Body", "once")]).await;
+    let again =
+        nodes[2].client.post_with_header(&As::Admin, &path, ("Idempotency-Key", "k1"), &[("Body", "once")]).await;
+    assert_eq!(first.0, 201, "{}", first.1);
+    assert_eq!(first.1["sid"], again.1["sid"], "the second instance returns the first message");
+
+    // Typing on one instance reaches a participant on another, and ends there.
+    let mut bob = nodes[1].client.stream(Some("bob")).await;
+    let mut alice = nodes[0].client.stream(Some("alice")).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    bob.typing(&c).await;
+    let started = alice.expect("typingStarted").await;
+    assert_eq!(started["data"]["identity"], "bob", "{started}");
+    nodes[1].client.say(&person("bob"), &c, "done typing").await;
+    let ended = alice.expect("typingEnded").await;
+    assert_eq!(ended["data"]["identity"], "bob", "{ended}");
+}
+
+#[tokio::test]
+async fn killing_an_instance_under_load_loses_nothing_acknowledged() {
+    let Some(mut nodes) = cluster().await else { return };
+    let c = sid(&nodes[0].client.conversation(&[("UniqueName", "load")]).await);
+    let mut senders = Vec::new();
+    for node in &nodes {
+        let (base, creds) = (node.client.base.clone(), node.client.creds.clone());
+        let c = c.clone();
+        senders.push(tokio::spawn(async move {
+            let t = TestServer::attach(base, creds, tempfile::tempdir().unwrap());
+            let mut acked = Vec::new();
+            for i in 0..60 {
+                let path = format!("/v1/Conversations/{c}/Messages");
+                match t
+                    .request(reqwest::Method::POST, &path, &As::Admin)
+                    .form(&[("Body", format!("m{i}"))])
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status() == 201 => {
+                        acked.push(r.json::<Value>().await.unwrap()["sid"].as_str().unwrap().to_owned())
+                    }
+                    _ => break, // the instance died under this sender
+                }
+            }
+            acked
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let victim = nodes.remove(0);
+    drop(victim); // SIGKILL, mid-stream
+    let mut acked = Vec::new();
+    for s in senders {
+        acked.extend(s.await.unwrap());
+    }
+    assert!(acked.len() >= 120, "the survivors kept sending: {}", acked.len());
+    let mut stored: Vec<Value> = Vec::new();
+    let mut next = format!("/v1/Conversations/{c}/Messages?PageSize=100");
+    loop {
+        let (status, page) = nodes[0].client.get(&As::Admin, &next).await;
+        assert_eq!(status, 200, "{page}");
+        stored.extend(page["messages"].as_array().unwrap().iter().cloned());
+        match page["meta"]["next_page_url"].as_str() {
+            Some(url) => next = url.to_owned(),
+            None => break,
+        }
+    }
+    let sids: HashSet<&str> = stored.iter().map(|m| m["sid"].as_str().unwrap()).collect();
+    for s in &acked {
+        assert!(sids.contains(s.as_str()), "acknowledged message {s} is stored");
+    }
+    let indexes: HashSet<i64> = stored.iter().map(|m| m["index"].as_i64().unwrap()).collect();
+    assert_eq!(indexes.len(), stored.len(), "no index repeated");
+    // The survivors still see each other's writes.
+    let mut watcher = nodes[1].client.stream(None).await;
+    nodes[0].client.say(&As::Admin, &c, "after the kill").await;
+    let e = watcher.expect("messageAdded").await;
+    assert_eq!(e["data"]["body"], "after the kill");
+}
