@@ -21,8 +21,8 @@ use serde_json::Value;
 use tokio::sync::{Notify, mpsc};
 use tokio_postgres::{AsyncMessage, NoTls};
 
+use super::batch::Committed;
 use super::db::{Connection, Error, Result, params};
-use super::writer::Committed;
 use crate::api::stream::EventName;
 use crate::server::hub::{Audience, Effect, Hub, Payload};
 

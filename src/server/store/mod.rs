@@ -9,6 +9,7 @@
 //! and the checks inside writes. On PostgreSQL, `eventlog` carries every
 //! committed change to the other instances.
 
+mod batch;
 pub mod conversations;
 pub mod db;
 mod eventlog;

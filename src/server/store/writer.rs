@@ -17,6 +17,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use tokio::sync::{mpsc, oneshot};
 
+pub use super::batch::{Answer, Committed};
 use super::db::{Connection, Kind};
 use super::eventlog;
 use crate::server::error::ApiError;
@@ -32,18 +33,6 @@ struct Outcome {
 /// Called once the batch committed (to add the job's answer to the batch) or
 /// with the commit's error (to answer with it at once).
 type Finish = Box<dyn FnOnce(Result<&mut Vec<Answer>, &ApiError>) + Send>;
-
-/// Answers one caller.
-pub type Answer = Box<dyn FnOnce() + Send>;
-
-/// A committed batch on its way to the publisher: its log position (PostgreSQL,
-/// when it had effects), effects, then answers.
-#[derive(Default)]
-pub struct Committed {
-    pub position: Option<i64>,
-    pub effects: Vec<Effect>,
-    pub answers: Vec<Answer>,
-}
 
 /// Where committed batches go, in commit order.
 pub type Publish = Box<dyn FnMut(Committed) + Send>;
