@@ -26,14 +26,15 @@
 //! through `advance_last_read_message_index`; the unread count is `None` until
 //! a horizon is set; `typing` sends at most once per 5 s.
 
-pub mod handles;
 pub mod engine;
 pub mod error;
+pub mod handles;
 pub mod rules;
 pub mod state;
 pub mod sync;
 pub mod wire;
 
+pub use error::{Error, Result};
 pub use handles::client::{Client, ClientOptions};
 pub use handles::conversation::{Conversation, ConversationStatus, Direction, LastMessage};
 pub use handles::events::{
@@ -44,7 +45,6 @@ pub use handles::message_builder::{MessageBuilder, UnsentMessage};
 pub use handles::paginator::Paginator;
 pub use handles::participant::Participant;
 pub use handles::user::User;
-pub use error::{Error, Result};
 pub use state::change::ConversationEntry;
 pub use sync::protocol::{Command, Diff, SyncConfig, SyncHandle};
 pub use wire::connection::ConnectionState;

@@ -170,7 +170,6 @@ pub struct App {
     pub pending_read: Option<PendingRead>,
     /// Highest read index sent per conversation, so it is sent only when it changes.
     pub read_sent: HashMap<String, i64>,
-    pub last_typing_sent: Option<(String, Instant)>,
     pub pane: PaneSize,
     /// Ring the bell at the next draw.
     pub bell: bool,
@@ -212,7 +211,6 @@ impl App {
             outbox: Vec::new(),
             pending_read: None,
             read_sent: HashMap::new(),
-            last_typing_sent: None,
             pane: PaneSize { width: 60, height: 20 },
             bell: false,
             quit: false,

@@ -16,7 +16,7 @@ use ratatui::backend::Backend;
 use crate::sdk::{Command, Diff, SyncHandle};
 
 use super::app::App;
-use super::{input, update, widgets};
+use super::{input, read, update, widgets};
 
 /// Most diffs applied before a frame is drawn, so input stays responsive even
 /// under a flood.
@@ -101,7 +101,7 @@ where
             let _ = handle.commands.send(cmd);
         }
         if app.quit {
-            update::flush_pending(app);
+            read::flush_pending(app);
             for cmd in app.outbox.drain(..) {
                 let _ = handle.commands.send(cmd);
             }
@@ -151,11 +151,11 @@ pub fn on_event(app: &mut App, ev: Event, now: Instant) -> bool {
             }
             input::on_mouse(app, m, now);
         }
-        Event::Paste(text) => input::on_paste(app, &text, now),
+        Event::Paste(text) => input::on_paste(app, &text),
         Event::FocusGained => {
             app.terminal_focused = true;
             app.outbox.push(Command::CheckConnection);
-            update::check_read(app, now);
+            read::check_read(app, now);
         }
         Event::FocusLost => {
             app.terminal_focused = false;

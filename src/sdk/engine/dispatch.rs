@@ -13,6 +13,11 @@ use crate::sdk::wire::frames::Incoming;
 impl Engine {
     pub(super) async fn frame(&mut self, ev: ServerEvent) {
         let Some(incoming) = Incoming::decode(ev) else { return };
+        if let Incoming::MessageAdded(m) = &incoming
+            && m.author.as_deref() == Some(self.identity.as_str())
+        {
+            self.typing.message_sent(&m.conversation_sid);
+        }
         // A conversation added to the user's list comes with their state in it.
         let user = match &incoming {
             Incoming::ConversationAdded(c) => self.rest.get_user_conversation(&self.identity, &c.sid).await.ok(),

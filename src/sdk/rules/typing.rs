@@ -27,6 +27,12 @@ impl TypingThrottle {
         self.sent.insert(conversation_sid.to_owned(), now);
         true
     }
+
+    /// Our own message arrived: the server ended our typing with it, so the
+    /// next keystroke may tell again at once.
+    pub fn message_sent(&mut self, conversation_sid: &str) {
+        self.sent.remove(conversation_sid);
+    }
 }
 
 #[cfg(test)]
@@ -41,5 +47,7 @@ mod tests {
         assert!(!t.allow("CH1", now + Duration::from_secs(4)));
         assert!(t.allow("CH2", now), "conversations are throttled apart");
         assert!(t.allow("CH1", now + TYPING_EVERY));
+        t.message_sent("CH1");
+        assert!(t.allow("CH1", now + TYPING_EVERY), "a sent message ends the typing");
     }
 }
