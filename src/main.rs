@@ -2,6 +2,10 @@
 //! (starting the embedded server for it when none is configured); `serve`
 //! runs the server, `token` mints an access token, `bench` measures.
 
+// No network input may reach a panic: no unwrap outside tests (clippy.toml
+// allows them there); each `expect` left says which invariant it guards.
+#![deny(clippy::unwrap_used)]
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 

@@ -50,7 +50,7 @@ where
     let mut events = EventStream::new();
     let mut diffs_open = true;
     let mut term = Signals::new();
-    terminal.draw(|f| widgets::draw(f, app))?;
+    draw(terminal, app)?;
     loop {
         let deadline = update::next_deadline(app);
         let timer = async move {
@@ -108,7 +108,7 @@ where
             return Ok(Exit::Quit);
         }
         if changed {
-            terminal.draw(|f| widgets::draw(f, app))?;
+            draw(terminal, app)?;
         }
         if std::mem::take(&mut app.bell) {
             (hooks.bell)();
@@ -205,4 +205,15 @@ impl Signals {
         #[cfg(not(unix))]
         std::future::pending::<()>().await
     }
+}
+
+/// One frame: the layout reducers read is fitted to the terminal first, then drawn.
+fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &mut App) -> anyhow::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    let size = terminal.size()?;
+    widgets::fit(app, ratatui::layout::Rect::new(0, 0, size.width, size.height));
+    terminal.draw(|f| widgets::draw(f, app))?;
+    Ok(())
 }

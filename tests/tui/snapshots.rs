@@ -170,6 +170,9 @@ fn help_lists_keys_and_commands() {
     snap!("help", screen(&mut a, 100, 44));
     // A short, wide terminal gets keys and commands side by side.
     snap!("help_two_columns", screen(&mut a, 150, 30));
+    // At 120 columns each column is narrower than its longest lines: they end
+    // in an ellipsis, not mid-word.
+    snap!("help_two_columns_120", screen(&mut a, 120, 30));
     let mut v = vim_app();
     press(&mut v, KeyCode::Char('?'), KeyModifiers::NONE);
     let text = screen(&mut v, 100, 48);
