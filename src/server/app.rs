@@ -11,7 +11,8 @@ use axum::routing::get;
 use super::AppState;
 use super::error::{fallback, method_not_allowed};
 use super::routes::{
-    conversations, messages, participant_conversations, participants, receipts, services, user_conversations, users,
+    configuration, conversations, messages, participant_conversations, participants, receipts, roles, services,
+    user_conversations, users,
 };
 use super::stream;
 
@@ -29,6 +30,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             .merge(users::router())
             .merge(user_conversations::router())
             .merge(participant_conversations::router())
+            .merge(roles::router())
+            .merge(configuration::router())
     };
     let v1 = resources().merge(services::router()).route("/Stream", get(stream::upgrade));
     Router::new()

@@ -1,5 +1,6 @@
 //! One error type for every handler, turned into Twilio's error body in one
-//! place. Storage failures become a logged 500; bad input never does.
+//! place. Storage failures become a logged 500, a write the store cannot
+//! keep (disk full) a 503 with `Retry-After`; bad input never becomes either.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -29,6 +30,13 @@ impl ApiError {
     pub fn not_participant() -> Self {
         Self::new(ErrorCode::NotAParticipant, "User is not a participant of the conversation")
     }
+    /// 403 / 50107: the caller's roles lack `permission`.
+    pub fn lacks(permission: &str) -> Self {
+        Self::new(
+            ErrorCode::UnauthorizedForCommand,
+            format!("User unauthorized for command: the role lacks {permission}"),
+        )
+    }
     /// 403 / 20403: the caller may not do this.
     pub fn forbidden(why: impl Into<String>) -> Self {
         Self::new(ErrorCode::Forbidden, why)
@@ -39,6 +47,11 @@ impl ApiError {
     pub fn unavailable() -> Self {
         Self::new(ErrorCode::Unavailable, "The server is shutting down")
     }
+    /// 503 / 20503: the store could not keep the write (a full disk, most
+    /// likely); nothing of it was kept, so the client may retry it later.
+    pub fn not_stored() -> Self {
+        Self::new(ErrorCode::Unavailable, "The write could not be stored (is the disk full?); retry later")
+    }
     #[cfg(test)]
     pub fn code(&self) -> u32 {
         self.0.code
@@ -48,9 +61,16 @@ impl ApiError {
 impl From<rusqlite::Error> for ApiError {
     fn from(e: rusqlite::Error) -> Self {
         tracing::error!("storage error: {e}");
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            return Self::not_stored();
+        }
         Self::internal("Internal storage error")
     }
 }
+
+/// Seconds a client is asked to wait after a 503 (a full disk takes a person
+/// to fix; shutting down takes a restart).
+const RETRY_AFTER_UNAVAILABLE: &str = "5";
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -58,6 +78,10 @@ impl IntoResponse for ApiError {
         if status == StatusCode::TOO_MANY_REQUESTS {
             // Rate limits refill within a second (rate_limit.rs); say when to come back.
             return (status, [(axum::http::header::RETRY_AFTER, "1")], axum::Json(self.0)).into_response();
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            return (status, [(axum::http::header::RETRY_AFTER, RETRY_AFTER_UNAVAILABLE)], axum::Json(self.0))
+                .into_response();
         }
         (status, axum::Json(self.0)).into_response()
     }

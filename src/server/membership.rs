@@ -23,8 +23,9 @@ use crate::server::hub::{Audience, Effect};
 use crate::server::lookup;
 use crate::server::render::{Urls, to_conversation, to_only, to_value};
 use crate::server::rules;
+use crate::server::rules::permissions::RoleType;
 use crate::server::store::rows::{ConversationRow, MembershipRow, ParticipantRow, UserRow};
-use crate::server::store::{participants, users};
+use crate::server::store::{configuration, participants, users};
 use crate::server::validate;
 
 /// A validated participant to add: a chat identity or a messaging binding.
@@ -131,8 +132,8 @@ fn new_row(conversation_sid: &str, identity: Option<String>, binding: Option<Str
 pub async fn add(ctx: &Ctx, conversation: String, new: NewParticipant) -> ApiResult<ParticipantRow> {
     ctx.write(move |conn, caller, urls| {
         let c = lookup::conversation(conn, &conversation)?;
-        rules::may_add_participant(conn, caller, &c, new.identity())?;
-        let (row, mut effects) = add_in(conn, urls, &c, new, now_unix())?;
+        rules::may_add_participant(conn, caller, &c, new.identity(), new.role_sid.is_some())?;
+        let (row, mut effects) = add_in(conn, urls, &c, new, false, now_unix())?;
         let after = lookup::conversation(conn, &c.sid)?;
         effects.push(to_conversation(
             &c.sid,
@@ -145,13 +146,15 @@ pub async fn add(ctx: &Ctx, conversation: String, new: NewParticipant) -> ApiRes
 }
 
 /// Inserts `new` into `c` after the limit and duplicate checks, inside the
-/// caller's transaction. Effects: membership, `conversationAdded` to the new
-/// user, `participantJoined` to the conversation.
+/// caller's transaction, with the role `new` names or else the service's
+/// default (for the `creator`, the creator role). Effects: membership,
+/// `conversationAdded` to the new user, `participantJoined` to the conversation.
 pub fn add_in(
     conn: &Connection,
     urls: &Urls,
     c: &ConversationRow,
     new: NewParticipant,
+    creator: bool,
     now: i64,
 ) -> ApiResult<(ParticipantRow, Vec<Effect>)> {
     let (total, non_chat) = participants::counts(conn, &c.sid)?;
@@ -188,7 +191,13 @@ pub fn add_in(
     if let Some(a) = new.attributes {
         row.attributes = a;
     }
-    row.role_sid = new.role_sid;
+    row.role_sid = match &new.role_sid {
+        Some(r) => Some(lookup::role_param(conn, "RoleSid", r, RoleType::Conversation)?.sid),
+        None => {
+            let config = configuration::service(conn, &urls.service_sid)?.unwrap_or_default();
+            if creator { config.default_conversation_creator_role_sid } else { config.default_conversation_role_sid }
+        }
+    };
     if let Some(d) = new.date_created {
         row.date_created = d;
         row.date_updated = d;
@@ -231,6 +240,11 @@ impl ReadHorizon {
             Some(v) => Some(Some(validate::date("LastReadTimestamp", v)?)),
         };
         Ok(Self { index, timestamp })
+    }
+
+    /// Whether this moves the horizon at all.
+    pub fn touches(&self) -> bool {
+        self.index.is_some() || self.timestamp.is_some()
     }
 
     fn apply(&self, row: &mut ParticipantRow) {
@@ -293,12 +307,23 @@ pub async fn update(
         let c = lookup::conversation(conn, &conversation)?;
         let s = rules::standing(conn, caller, &c)?;
         let mut row = lookup::participant(conn, &c, &participant)?;
-        rules::may_update_participant(&s, &row)?;
+        let what = rules::ParticipantUpdate {
+            attributes: change.attributes.is_some(),
+            read_horizon: change.horizon.touches(),
+            role: change.role_sid.is_some(),
+            other: change.identity.is_some() || change.date_created.is_some() || change.date_updated.is_some(),
+        };
+        rules::may_update_participant(caller, &s, &row, &what)?;
         if let Some(a) = change.attributes {
             row.attributes = a;
         }
         if let Some(r) = change.role_sid {
-            row.role_sid = r;
+            row.role_sid = match r {
+                Some(r) => Some(lookup::role_param(conn, "RoleSid", &r, RoleType::Conversation)?.sid),
+                None => {
+                    configuration::service(conn, &urls.service_sid)?.unwrap_or_default().default_conversation_role_sid
+                }
+            };
         }
         change.horizon.apply(&mut row);
         if let Some(i) = &change.identity
@@ -405,6 +430,7 @@ pub async fn update_user_conversation(
         let u = lookup::user(conn, &user)?;
         rules::may_act_for_user(caller, &u)?;
         let mut m = lookup::membership(conn, &u, &conversation)?;
+        rules::may_update_user_conversation(conn, caller, &u, &m, change.level.is_some())?;
         let row = &mut m.participant;
         if let Some(l) = change.level {
             row.notification_level = l.as_str().to_owned();
@@ -425,6 +451,7 @@ pub async fn leave_user_conversation(ctx: &Ctx, user: String, conversation: Stri
         let u = lookup::user(conn, &user)?;
         rules::may_act_for_user(caller, &u)?;
         let m = lookup::membership(conn, &u, &conversation)?;
+        rules::may_leave(conn, caller, &u, &m)?;
         Ok(((), leave_in(conn, urls, &m.conversation, &m.participant)?))
     })
     .await

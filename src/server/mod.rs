@@ -166,6 +166,11 @@ pub async fn start_with(config: ServerConfig, options: ServerOptions) -> anyhow:
     let data_dir = config.data_dir.clone();
     let hub2 = hub.clone();
     let (store, _writer_thread) = tokio::task::spawn_blocking(move || store::Store::open(&data_dir, hub2)).await??;
+    let service_sid = store.service_sid.clone();
+    store
+        .write(move |conn| Ok((ops::roles::ensure_defaults(conn, &service_sid, now_unix())?, Vec::new())))
+        .await
+        .map_err(|e| anyhow::anyhow!("making the default roles: {}", e.0))?;
     let state = Arc::new(AppState {
         store,
         hub: hub.clone(),

@@ -17,8 +17,8 @@ use crate::server::lookup;
 use crate::server::membership::{self, NewParticipant};
 use crate::server::render::{to_conversation, to_value};
 use crate::server::rules;
-use crate::server::store::conversations;
 use crate::server::store::rows::ConversationRow;
+use crate::server::store::{configuration, conversations};
 use crate::server::validate;
 
 /// The validated fields of a conversation create or update; `None` leaves a field alone.
@@ -92,6 +92,40 @@ impl ConversationChange {
         Ok(change)
     }
 
+    /// Whether the change renames the conversation, and whether it changes anything else.
+    fn touches(&self) -> (bool, bool) {
+        let renames = self.friendly_name.is_some() || self.unique_name.is_some();
+        let other = self.attributes.is_some()
+            || self.messaging_service_sid.is_some()
+            || self.state.is_some()
+            || self.timers_inactive.is_some()
+            || self.timers_closed.is_some()
+            || self.bindings.is_some()
+            || self.date_created.is_some()
+            || self.date_updated.is_some();
+        (renames, other)
+    }
+
+    /// Fills what the change leaves unset from the account's defaults
+    /// (`/v1/Configuration`): messaging service and timers of a new conversation.
+    fn with_defaults(mut self, conn: &Connection) -> ApiResult<Self> {
+        let defaults = configuration::account(conn)?;
+        if self.messaging_service_sid.is_none() {
+            self.messaging_service_sid = defaults.default_messaging_service_sid;
+        }
+        if self.timers_inactive.is_none()
+            && let Some(t) = &defaults.default_inactive_timer
+        {
+            self.timers_inactive = Some(validate::inactive_timer("DefaultInactiveTimer", t)?);
+        }
+        if self.timers_closed.is_none()
+            && let Some(t) = &defaults.default_closed_timer
+        {
+            self.timers_closed = Some(validate::closed_timer("DefaultClosedTimer", t)?);
+        }
+        Ok(self)
+    }
+
     /// Writes the change into `c` at time `now` (timers count from now).
     fn apply(&self, c: &mut ConversationRow, now: i64) {
         if let Some(v) = &self.friendly_name {
@@ -160,11 +194,13 @@ pub async fn create(ctx: &Ctx, change: ConversationChange, initial: Vec<NewParti
         last_message_index: None,
         last_message_date: None,
     };
-    change.apply(&mut c, now);
-    if change.date_updated.is_none() && change.date_created.is_some() {
-        c.date_updated = c.date_created;
-    }
     ctx.write(move |conn, caller, urls| {
+        rules::may_create_conversation(conn, caller)?;
+        let change = change.with_defaults(conn)?;
+        change.apply(&mut c, now);
+        if change.date_updated.is_none() && change.date_created.is_some() {
+            c.date_updated = c.date_created;
+        }
         unique_name_free(conn, &c)?;
         conversations::insert(conn, &c)?;
         // Admin streams learn of the conversation first; each participant
@@ -173,13 +209,13 @@ pub async fn create(ctx: &Ctx, change: ConversationChange, initial: Vec<NewParti
             vec![to_conversation(&c.sid, EventName::ConversationAdded, to_value(&urls.conversation_json(&c)))];
         if let Some(identity) = caller.identity() {
             // The creator joins at once, as the Twilio SDK's createConversation does.
-            effects.extend(membership::add_in(conn, urls, &c, NewParticipant::identity_only(identity), now)?.1);
+            effects.extend(membership::add_in(conn, urls, &c, NewParticipant::identity_only(identity), true, now)?.1);
         }
         for new in initial {
             if new.identity().is_some() && new.identity() == caller.identity() {
                 continue;
             }
-            effects.extend(membership::add_in(conn, urls, &c, new, now)?.1);
+            effects.extend(membership::add_in(conn, urls, &c, new, false, now)?.1);
         }
         Ok((lookup::conversation(conn, &c.sid)?, effects))
     })
@@ -191,7 +227,8 @@ pub async fn update(ctx: &Ctx, conversation: String, change: ConversationChange)
     ctx.write(move |conn, caller, urls| {
         let mut c = lookup::conversation(conn, &conversation)?;
         let s = rules::standing(conn, caller, &c)?;
-        rules::may_update_conversation(&s)?;
+        let (renames, other) = change.touches();
+        rules::may_update_conversation(&s, renames, other)?;
         change.apply(&mut c, now_unix());
         unique_name_free(conn, &c)?;
         conversations::update(conn, &c)?;

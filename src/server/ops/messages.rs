@@ -33,6 +33,8 @@ pub struct NewMessage {
     pub body: Option<String>,
     pub attributes: String,
     pub content_sid: Option<String>,
+    /// `MediaSid`s: refused (this server keeps no media), once the caller may send media.
+    pub media_sids: Vec<String>,
     pub date_created: i64,
     pub date_updated: i64,
     /// The `Idempotency-Key` header, if sent.
@@ -48,9 +50,6 @@ impl NewMessage {
         };
         if let Some(s) = &p.subject {
             validate::name("Subject", s)?;
-        }
-        if !p.media_sid.is_empty() {
-            return Err(ApiError::invalid("MediaSid", "media is not supported by this server"));
         }
         if let Some(c) = &p.content_sid
             && !crate::api::sid::is_sid("HX", c)
@@ -73,6 +72,7 @@ impl NewMessage {
             body,
             attributes,
             content_sid: p.content_sid.clone(),
+            media_sids: p.media_sid.clone(),
             date_created,
             date_updated,
             idempotency_key,
@@ -100,6 +100,10 @@ pub async fn create(ctx: &Ctx, conversation: String, new: NewMessage) -> ApiResu
             }
             let c = lookup::conversation(conn, &conversation)?;
             let s = rules::standing(conn, &caller, &c)?;
+            rules::may_send_message(&s, !new.media_sids.is_empty())?;
+            if !new.media_sids.is_empty() {
+                return Err(ApiError::invalid("MediaSid", "media is not supported by this server"));
+            }
             let (author, participant_sid) = rules::message_author(&s, new.author.as_deref(), |author| {
                 Ok(participants::get(conn, &c.sid, author)?.map(|p| p.sid))
             })?;
@@ -177,7 +181,8 @@ pub async fn update(ctx: &Ctx, conversation: String, message: String, change: Me
         let c = lookup::conversation(conn, &conversation)?;
         let s = rules::standing(conn, caller, &c)?;
         let mut m = lookup::message(conn, &c, &message)?;
-        rules::may_edit_message(&s, &m)?;
+        let body = change.body.is_some() || change.date_created.is_some() || change.date_updated.is_some();
+        rules::may_edit_message(&s, &m, body, change.attributes.is_some())?;
         if let Some(b) = change.body {
             m.body = Some(b);
         }

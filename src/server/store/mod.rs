@@ -5,9 +5,11 @@
 //! The SQL for each resource lives in its own file and takes a plain
 //! `&Connection`, so the same query serves reads and the checks inside writes.
 
+pub mod configuration;
 pub mod conversations;
 pub mod messages;
 pub mod participants;
+pub mod roles;
 pub mod rows;
 pub mod users;
 mod writer;

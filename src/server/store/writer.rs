@@ -135,9 +135,11 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, publish: std::sync::mpsc::
                 let _ = publish.send(committed);
             }
             Err(e) => {
+                // Most likely the disk is full: nothing of the batch is kept, and
+                // each caller gets 503 + Retry-After to try again later.
                 tracing::error!("commit failed: {e}");
                 let _ = conn.execute_batch("ROLLBACK");
-                let err = ApiError::internal("the write could not be committed");
+                let err = ApiError::not_stored();
                 finishers.drain(..).for_each(|f| f(Err(&err)));
             }
         }
