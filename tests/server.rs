@@ -14,6 +14,8 @@ mod perf;
 mod python;
 #[path = "server/rest.rs"]
 mod rest;
+#[path = "server/roles.rs"]
+mod roles;
 #[path = "server/stream.rs"]
 mod stream;
 #[path = "server/tokens.rs"]

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::ok;
 use crate::server::AppState;
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::extract::{Ctx, Form};
+use crate::server::extract::{Ctx, FormWithEmpty};
 use crate::server::ops::configuration::{self as op, AccountChange, ServiceChange};
 
 pub fn router() -> Router<Arc<AppState>> {
@@ -42,7 +42,7 @@ async fn fetch(ctx: Ctx) -> ApiResult<Response> {
     }
 }
 
-async fn update(ctx: Ctx, Form(p): Form<ConfigurationParams>) -> ApiResult<Response> {
+async fn update(ctx: Ctx, FormWithEmpty(p, empty): FormWithEmpty<ConfigurationParams>) -> ApiResult<Response> {
     if ctx.urls.service_scoped {
         let reachability_enabled = match p.reachability_enabled.as_deref() {
             None | Some("") => None,
@@ -58,11 +58,13 @@ async fn update(ctx: Ctx, Form(p): Form<ConfigurationParams>) -> ApiResult<Respo
         };
         Ok(ok(&ctx.urls.service_configuration_json(&op::update_service(&ctx, change).await?)))
     } else {
+        // A default sent empty (`DefaultClosedTimer=`) is cleared.
+        let or_empty = |v: Option<String>, name: &str| v.or_else(|| empty.contains(name).then(String::new));
         let change = AccountChange {
-            default_chat_service_sid: p.default_chat_service_sid,
-            default_messaging_service_sid: p.default_messaging_service_sid,
-            default_inactive_timer: p.default_inactive_timer,
-            default_closed_timer: p.default_closed_timer,
+            default_chat_service_sid: or_empty(p.default_chat_service_sid, "DefaultChatServiceSid"),
+            default_messaging_service_sid: or_empty(p.default_messaging_service_sid, "DefaultMessagingServiceSid"),
+            default_inactive_timer: or_empty(p.default_inactive_timer, "DefaultInactiveTimer"),
+            default_closed_timer: or_empty(p.default_closed_timer, "DefaultClosedTimer"),
         };
         Ok(ok(&ctx.urls.account_configuration_json(&op::update_account(&ctx, change).await?)))
     }
