@@ -56,6 +56,18 @@ async fn twilio_python_creates_pages_updates_and_deletes() {
     assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("OK"), "{}", show(&out));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilio_python_drives_roles_and_configuration() {
+    let Some(venv) = venv() else { return };
+    let t = TestServer::start().await;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/roles_and_configuration.py");
+    let mut cmd = Command::new(venv.join("bin/python"));
+    cmd.arg(script);
+    with_credentials(&mut cmd, &t);
+    let out = run(cmd, Duration::from_secs(120)).await;
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("OK"), "{}", show(&out));
+}
+
 /// The implemented operations, in both the short and the service form.
 const IMPLEMENTED: &str = r"^/v1/(Services/\{ChatServiceSid\}/)?(Conversations|Conversations/\{Sid\}|Conversations/\{ConversationSid\}/(Messages|Participants)(/\{Sid\})?|Users|Users/\{Sid\}|Users/\{UserSid\}/Conversations(/\{ConversationSid\})?|ParticipantConversations|ConversationWithParticipants|Conversations/\{ConversationSid\}/Messages/\{MessageSid\}/Receipts(/\{Sid\})?)$";
 
