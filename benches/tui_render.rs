@@ -24,7 +24,11 @@ const W: u16 = 200;
 const H: u16 = 60;
 
 fn draw(t: &mut Terminal<TestBackend>, app: &mut App) {
-    t.draw(|f| convo_tui::tui::widgets::draw(f, app)).expect("TestBackend draws");
+    t.draw(|f| {
+        convo_tui::tui::widgets::fit(app, f.area());
+        convo_tui::tui::widgets::draw(f, app)
+    })
+    .expect("TestBackend draws");
 }
 
 /// The message to page up to: the middle when benchmarking; near the end as a

@@ -5,6 +5,9 @@
 //! import only `api` and `config`; `tui` reaches the network only through `sdk`.
 
 #![forbid(unsafe_code)]
+// No network input may reach a panic: no unwrap outside tests (clippy.toml
+// allows them there); each `expect` left says which invariant it guards.
+#![deny(clippy::unwrap_used)]
 
 pub mod api;
 pub mod bench;

@@ -1,5 +1,10 @@
-//! The `convo-tui` command: with no subcommand it runs the terminal client;
-//! `serve` runs the server, `token` mints an access token, `bench` measures.
+//! The `convo-tui` command: with no subcommand it runs the terminal client
+//! (starting the embedded server for it when none is configured); `serve`
+//! runs the server, `token` mints an access token, `bench` measures.
+
+// No network input may reach a panic: no unwrap outside tests (clippy.toml
+// allows them there); each `expect` left says which invariant it guards.
+#![deny(clippy::unwrap_used)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,6 +13,7 @@ use clap::{Parser, Subcommand};
 use convo_tui::api::token::{MAX_TTL_SECS, TokenIssuer};
 use convo_tui::config::{CredentialSource, Credentials, Dirs};
 use convo_tui::server::{self, ServerConfig};
+use convo_tui::tui::launch;
 
 #[derive(Debug, Parser)]
 #[command(name = "convo-tui", version, about = "A keyboard-driven terminal chat client, and its server")]
@@ -73,17 +79,46 @@ fn main() -> anyhow::Result<()> {
         }
         Some(Cmd::Token { identity, ttl, data_dir }) => token(&identity, ttl, data_dir),
         Some(Cmd::Bench(args)) => convo_tui::bench::run(&args),
-        None => {
-            let opts = convo_tui::tui::launch::Options {
-                server: cli.server,
-                identity: cli.identity,
-                token: cli.token,
-                profile: cli.profile,
-                demo: cli.demo,
-            };
-            convo_tui::tui::launch::main(opts, convo_tui::sdk::sync::spawn)
-        }
+        None => client(launch::Options {
+            server: cli.server,
+            identity: cli.identity,
+            token: cli.token,
+            profile: cli.profile,
+            demo: cli.demo,
+        }),
     }
+}
+
+/// Runs the terminal client. With no server configured, the server is
+/// embedded here, on loopback with its data in the user's data dir, for as
+/// long as the client runs; the client gets its URL and the keys to mint
+/// tokens with, and never starts a server itself.
+fn client(opts: launch::Options) -> anyhow::Result<()> {
+    // Before any thread is started: the local time offset is read here.
+    let setup = launch::Setup::load(opts)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let (target, embedded) = match setup.server() {
+            Some(url) => (setup.remote(&url)?, None),
+            None => {
+                let data_dir = setup.embedded_data_dir();
+                std::fs::create_dir_all(&data_dir)?;
+                let (credentials, _) = Credentials::load_or_create(&data_dir)?;
+                let listen: SocketAddr = "127.0.0.1:0".parse()?;
+                let running = server::start(ServerConfig::new(listen, data_dir, credentials.clone())).await?;
+                (setup.embedded(running.url(), &credentials), Some(running))
+            }
+        };
+        let exit = launch::run(setup, target, convo_tui::sdk::sync::spawn).await;
+        if let Some(server) = embedded {
+            // Let the store finish what it acknowledged before the process ends.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(3), server.shutdown()).await;
+        }
+        exit
+    })?;
+    // Background tasks (server, bots) end with the runtime; don't wait for them.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    Ok(())
 }
 
 fn data_dir_or_default(data_dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {

@@ -1,55 +1,50 @@
-//! The SDK: Twilio's Conversations client API in async Rust (`Client`,
-//! `Conversation`, `Message`, `Participant`, `User`, `Paginator`, `Event`) over
-//! REST v1 and `/v1/Stream`, and the background sync task (`sync::spawn`) that
-//! feeds a UI with diffs of its model.
+//! The SDK: one engine in layers, with two front ends. Twilio's Conversations
+//! client API in async Rust for programs, and a sync task for a UI.
 //!
-//! Two ways in:
-//! - [`Client::connect`] for programs (bots, integrations): call methods, read
-//!   [`Event`]s from [`Client::events`]. See `examples/echo_bot.rs`, which runs
-//!   against `convo-tui serve` with a token from `convo-tui token --identity NAME`.
-//! - [`sync::spawn`] for a UI: send [`Command`]s, apply [`Diff`]s in order; the
-//!   task reconnects, resyncs and retries sends on its own.
-//!
-//! Shape: `transport` (reqwest + tokio-tungstenite, Twilio errors, 429
-//! back-off) and `endpoints` (one typed call per REST endpoint) are shared by
-//! both ways in. The `Client` keeps a cache (`cache`) that its stream task
-//! (`live`) and every REST reply update through one compare-then-fire rule, so
-//! each change fires one event whichever source reports it first; events older
-//! than a write of ours are held back until its echo (`echo`). The sync task
-//! (`sync/`) owns its own model and connection, since a UI wants diffs of a
-//! model rather than events about objects.
+//! Layers, each importing only those below it:
+//! - [`wire`]: `transport` (reqwest + tokio-tungstenite, Twilio errors, 429
+//!   back-off), `endpoints` (one typed call per REST endpoint), `frames`
+//!   (stream frames decoded), `connection` (`ConnectionState`).
+//! - [`rules`]: one rule each: `backoff` (reconnects), `horizon` (the read
+//!   horizon never moves back), `typing` (at most one frame per 5 s), `token`
+//!   (claims, expiry warning and expiry).
+//! - [`state`]: `model` (what the person can see; messages in `window`,
+//!   participants in `roster`) with one compare-then-apply rule that reports
+//!   each real `change` once, and `echo` (events older than our own write are
+//!   held back until its echo).
+//! - [`engine`]: the connection (stream first, then resync over REST), frame
+//!   dispatch into the model, reconnects, silence, token expiry; a front end
+//!   drives it with `Engine::step` and renders its changes through a `Sink`.
+//! - Front ends: [`handles`] (`Client`, `Conversation`, `Message`,
+//!   `Participant`, `User`, `Paginator` and typed [`Event`]s, for bots and
+//!   integrations; see `examples/echo_bot.rs`) and [`sync`] (`sync::spawn`:
+//!   send [`Command`]s, apply [`Diff`]s in order; what the TUI runs on). Both
+//!   run the same engine, model and rules; the model's `Scope` says what each keeps.
 //!
 //! Semantics follow Twilio's JS SDK (see `twilio.md` §4): `get_messages` pages
 //! are ascending with `prev_page` going older; the read horizon never moves back
 //! through `advance_last_read_message_index`; the unread count is `None` until
 //! a horizon is set; `typing` sends at most once per 5 s.
 
-mod backoff;
-mod cache;
-pub mod client;
-pub mod conversation;
-mod echo;
-mod endpoints;
+pub mod engine;
 pub mod error;
-pub mod events;
-mod history;
-mod live;
-pub mod message;
-pub mod message_builder;
-pub mod paginator;
-pub mod participant;
+pub mod handles;
+pub mod rules;
+pub mod state;
 pub mod sync;
-pub mod sync_protocol;
-pub mod transport;
-pub mod user;
+pub mod wire;
 
-pub use client::{Client, ClientOptions};
-pub use conversation::{Conversation, ConversationStatus, Direction, LastMessage};
 pub use error::{Error, Result};
-pub use events::{ConversationUpdateReason, Event, MessageUpdateReason, ParticipantUpdateReason, UserUpdateReason};
-pub use message::Message;
-pub use message_builder::{MessageBuilder, UnsentMessage};
-pub use paginator::Paginator;
-pub use participant::Participant;
-pub use sync_protocol::{Command, ConnectionState, ConversationEntry, Diff, SyncConfig, SyncHandle};
-pub use user::User;
+pub use handles::client::{Client, ClientOptions};
+pub use handles::conversation::{Conversation, ConversationStatus, Direction, LastMessage};
+pub use handles::events::{
+    ConversationUpdateReason, Event, MessageUpdateReason, ParticipantUpdateReason, UserUpdateReason,
+};
+pub use handles::message::Message;
+pub use handles::message_builder::{MessageBuilder, UnsentMessage};
+pub use handles::paginator::Paginator;
+pub use handles::participant::Participant;
+pub use handles::user::User;
+pub use state::change::ConversationEntry;
+pub use sync::protocol::{Command, Diff, SyncConfig, SyncHandle};
+pub use wire::connection::ConnectionState;

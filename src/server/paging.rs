@@ -8,6 +8,10 @@ use crate::api::page::{Page, PageMeta, PageToken};
 use crate::api::params::ListQuery;
 use crate::server::error::{ApiError, ApiResult};
 
+/// The highest `Page` accepted: Twilio's page numbers are 32-bit signed
+/// integers; beyond it the request is refused (and `Page + 1` cannot overflow).
+const MAX_PAGE: u32 = i32::MAX as u32;
+
 /// A parsed page request for a list with the given default and maximum size.
 #[derive(Debug, Clone)]
 pub struct PageRequest {
@@ -31,7 +35,11 @@ impl PageRequest {
         };
         let page = match q.page.as_deref() {
             None | Some("") => 0,
-            Some(s) => s.parse::<u32>().map_err(|_| ApiError::invalid("Page", "must be a non-negative integer"))?,
+            Some(s) => s
+                .parse::<u32>()
+                .ok()
+                .filter(|p| *p <= MAX_PAGE)
+                .ok_or_else(|| ApiError::invalid("Page", "must be an integer from 0 to 2147483647"))?,
         };
         let token = match q.page_token.as_deref() {
             None | Some("") => None,
@@ -138,7 +146,9 @@ pub fn envelope<T>(req: &PageRequest, slice: Slice<T>, path: &str, filters: &[(&
         },
         url: link(req.page, req.token.as_ref().map(ToString::to_string)),
         next_page_url: match (slice.has_next, last_key) {
-            (true, Some(k)) => Some(link(req.page + 1, Some(PageToken::After(k.to_string()).to_string()))),
+            (true, Some(k)) => {
+                Some(link(req.page.saturating_add(1), Some(PageToken::After(k.to_string()).to_string())))
+            }
             _ => None,
         },
         key: key.to_owned(),
@@ -193,5 +203,15 @@ mod tests {
         assert_eq!(PageRequest::parse(&q("500"), 50, 100, false).unwrap().size, 100);
         assert_eq!(PageRequest::parse(&q("0"), 50, 100, false).unwrap_err().code(), 20001);
         assert_eq!(PageRequest::parse(&q("x"), 50, 100, false).unwrap_err().code(), 20001);
+    }
+
+    #[test]
+    fn page_is_bounded_as_twilio_bounds_it() {
+        let q = |s: &str| ListQuery { page: Some(s.into()), ..Default::default() };
+        assert_eq!(PageRequest::parse(&q("2147483647"), 50, 100, false).unwrap().page, 2147483647);
+        for bad in ["2147483648", "4294967295", "4294967296", "-1"] {
+            let e = PageRequest::parse(&q(bad), 50, 100, false).unwrap_err();
+            assert_eq!(e.code(), 20001, "{bad}");
+        }
     }
 }

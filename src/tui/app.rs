@@ -63,7 +63,7 @@ impl Msg {
 }
 
 /// Where the message pane's top row is: row `row` of message `index`'s block.
-/// `None` in `Viewport::anchor` means "follow the newest message".
+/// `None` in `Room::anchor` means "follow the newest message".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Anchor {
     pub index: i64,
@@ -170,7 +170,6 @@ pub struct App {
     pub pending_read: Option<PendingRead>,
     /// Highest read index sent per conversation, so it is sent only when it changes.
     pub read_sent: HashMap<String, i64>,
-    pub last_typing_sent: Option<(String, Instant)>,
     pub pane: PaneSize,
     /// Ring the bell at the next draw.
     pub bell: bool,
@@ -212,7 +211,6 @@ impl App {
             outbox: Vec::new(),
             pending_read: None,
             read_sent: HashMap::new(),
-            last_typing_sent: None,
             pane: PaneSize { width: 60, height: 20 },
             bell: false,
             quit: false,
@@ -321,7 +319,7 @@ impl App {
     /// `order`: the window of the last frame, moved just enough to show the
     /// selection (so it stays put while the selection moves inside it), and
     /// pulled back when the list has shrunk below it.
-    pub fn list_window(&mut self, height: usize) -> std::ops::Range<usize> {
+    pub fn list_window(&self, height: usize) -> std::ops::Range<usize> {
         let len = self.order.len();
         let mut offset = self.list_offset.min(len.saturating_sub(height));
         if let Some(s) = self.selected_pos() {
@@ -331,8 +329,13 @@ impl App {
                 offset = s + 1 - height;
             }
         }
-        self.list_offset = offset;
         offset..(offset + height).min(len)
+    }
+
+    /// Keeps the list's window where `list_window` puts it for `height` rows
+    /// (the event loop, before each frame: see `widgets::fit`).
+    pub fn settle_list(&mut self, height: usize) {
+        self.list_offset = self.list_window(height).start;
     }
 
     pub fn set_status(&mut self, text: impl Into<String>, error: bool, now: Instant) {

@@ -8,6 +8,7 @@ use crate::api::NotificationLevel;
 use crate::sdk::Command;
 
 use super::app::App;
+use super::read;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Slash {
@@ -103,8 +104,8 @@ pub fn run(app: &mut App, slash: Slash, now: Instant) -> Result<(), String> {
             let level = if slash == Slash::Mute { NotificationLevel::Muted } else { NotificationLevel::Default };
             app.outbox.push(Command::SetNotificationLevel { conversation_sid: need_open()?, level });
         }
-        Slash::Read => mark_read(app, need_open()?),
-        Slash::Unread => mark_unread(app, need_open()?),
+        Slash::Read => read::mark_read(app, need_open()?),
+        Slash::Unread => read::mark_unread(app, need_open()?),
         Slash::Edit(text) => {
             let sid = need_open()?;
             let (msid, body) = last_own(app, &sid).ok_or("you have no message here to edit")?;
@@ -127,40 +128,6 @@ pub fn run(app: &mut App, slash: Slash, now: Instant) -> Result<(), String> {
         Slash::Quit => app.quit = true,
     }
     Ok(())
-}
-
-pub fn mark_read(app: &mut App, sid: String) {
-    app.outbox.push(Command::MarkAllRead { conversation_sid: sid.clone() });
-    let newest = app.rooms.get(&sid).and_then(|r| r.last_index());
-    if let Some(us) = app.conversations.get_mut(&sid).and_then(|e| e.user_state.as_mut()) {
-        us.unread_messages_count = Some(0);
-        if newest.is_some() {
-            us.last_read_message_index = newest;
-        }
-    }
-    if let Some(n) = newest {
-        app.read_sent.insert(sid, n);
-    }
-    app.resort();
-}
-
-pub fn mark_unread(app: &mut App, sid: String) {
-    app.outbox.push(Command::MarkAllUnread { conversation_sid: sid.clone() });
-    app.read_sent.remove(&sid);
-    if app.pending_read.as_ref().is_some_and(|p| p.conversation_sid == sid) {
-        app.pending_read = None;
-    }
-    let count = app.conversations.get(&sid).map(|e| e.conversation.messages_count as i64);
-    if let Some(us) = app.conversations.get_mut(&sid).and_then(|e| e.user_state.as_mut()) {
-        us.last_read_message_index = None;
-        us.unread_messages_count = count;
-    }
-    // Reading on keeps it unread until you look away: stop following.
-    if let Some(room) = app.rooms.get_mut(&sid) {
-        room.first_unread = room.first_index();
-        room.keep_unread = true;
-    }
-    app.resort();
 }
 
 /// The SID and body of the user's newest loaded message in `sid`.

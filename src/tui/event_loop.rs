@@ -16,7 +16,7 @@ use ratatui::backend::Backend;
 use crate::sdk::{Command, Diff, SyncHandle};
 
 use super::app::App;
-use super::{input, update, widgets};
+use super::{input, read, update, widgets};
 
 /// Most diffs applied before a frame is drawn, so input stays responsive even
 /// under a flood.
@@ -50,7 +50,7 @@ where
     let mut events = EventStream::new();
     let mut diffs_open = true;
     let mut term = Signals::new();
-    terminal.draw(|f| widgets::draw(f, app))?;
+    draw(terminal, app)?;
     loop {
         let deadline = update::next_deadline(app);
         let timer = async move {
@@ -101,14 +101,14 @@ where
             let _ = handle.commands.send(cmd);
         }
         if app.quit {
-            update::flush_pending(app);
+            read::flush_pending(app);
             for cmd in app.outbox.drain(..) {
                 let _ = handle.commands.send(cmd);
             }
             return Ok(Exit::Quit);
         }
         if changed {
-            terminal.draw(|f| widgets::draw(f, app))?;
+            draw(terminal, app)?;
         }
         if std::mem::take(&mut app.bell) {
             (hooks.bell)();
@@ -151,11 +151,11 @@ pub fn on_event(app: &mut App, ev: Event, now: Instant) -> bool {
             }
             input::on_mouse(app, m, now);
         }
-        Event::Paste(text) => input::on_paste(app, &text, now),
+        Event::Paste(text) => input::on_paste(app, &text),
         Event::FocusGained => {
             app.terminal_focused = true;
             app.outbox.push(Command::CheckConnection);
-            update::check_read(app, now);
+            read::check_read(app, now);
         }
         Event::FocusLost => {
             app.terminal_focused = false;
@@ -205,4 +205,15 @@ impl Signals {
         #[cfg(not(unix))]
         std::future::pending::<()>().await
     }
+}
+
+/// One frame: the layout reducers read is fitted to the terminal first, then drawn.
+fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &mut App) -> anyhow::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    let size = terminal.size()?;
+    widgets::fit(app, ratatui::layout::Rect::new(0, 0, size.width, size.height));
+    terminal.draw(|f| widgets::draw(f, app))?;
+    Ok(())
 }

@@ -11,7 +11,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent
 use super::app::{App, Focus};
 use super::commands;
 use super::keymap::{Action, Key, Lookup};
-use super::update;
+use super::{paging, read, update};
 
 /// Lines scrolled per mouse-wheel notch.
 const WHEEL_ROWS: usize = 3;
@@ -66,8 +66,8 @@ pub fn on_action(app: &mut App, action: Action, now: Instant) {
             let down = action == Action::Down;
             match app.focus {
                 Focus::List => move_selection(app, if down { 1 } else { -1 }),
-                _ if down => update::scroll_down(app, 1, now),
-                _ => update::scroll_up(app, 1, now),
+                _ if down => paging::scroll_down(app, 1, now),
+                _ => paging::scroll_up(app, 1, now),
             }
         }
         Action::Open => {
@@ -78,28 +78,28 @@ pub fn on_action(app: &mut App, action: Action, now: Instant) {
                 app.focus = Focus::Composer;
             }
         }
-        Action::PageUp => update::scroll_up(app, page, now),
-        Action::PageDown => update::scroll_down(app, page, now),
-        Action::HalfPageUp => update::scroll_up(app, page / 2 + 1, now),
-        Action::HalfPageDown => update::scroll_down(app, page / 2 + 1, now),
-        Action::JumpNewest => update::jump_newest(app, now),
+        Action::PageUp => paging::scroll_up(app, page, now),
+        Action::PageDown => paging::scroll_down(app, page, now),
+        Action::HalfPageUp => paging::scroll_up(app, page / 2 + 1, now),
+        Action::HalfPageDown => paging::scroll_down(app, page / 2 + 1, now),
+        Action::JumpNewest => paging::jump_newest(app, now),
         Action::JumpFirstUnread => {
             let target = app.open.as_ref().and_then(|s| app.rooms.get(s)).and_then(|r| r.first_unread);
             match target {
-                Some(t) => update::jump_to(app, t),
+                Some(t) => paging::jump_to(app, t),
                 None => app.set_status("no unread messages here", false, now),
             }
         }
-        Action::JumpOldest => update::jump_to(app, 0),
+        Action::JumpOldest => paging::jump_to(app, 0),
         Action::MarkRead => {
             if let Some(sid) = app.open.clone() {
-                commands::mark_read(app, sid);
+                read::mark_read(app, sid);
                 app.set_status("marked read", false, now);
             }
         }
         Action::MarkUnread => {
             if let Some(sid) = app.open.clone() {
-                commands::mark_unread(app, sid);
+                read::mark_unread(app, sid);
                 app.set_status("marked unread", false, now);
             }
         }
@@ -141,7 +141,7 @@ fn composer_key(app: &mut App, ev: KeyEvent, now: Instant) {
         KeyCode::Char('j') if ctrl => app.composer.insert_newline(),
         KeyCode::Enter => submit(app, now),
         // End at the end of the text (or in an empty composer) jumps to the newest message.
-        KeyCode::End if !alt && !ctrl && at_end(app) => update::jump_newest(app, now),
+        KeyCode::End if !alt && !ctrl && at_end(app) => paging::jump_newest(app, now),
         KeyCode::Esc => {
             if app.editing.take().is_some() {
                 app.reset_composer(String::new());
@@ -174,7 +174,7 @@ fn composer_key(app: &mut App, ev: KeyEvent, now: Instant) {
         _ => {
             if app.composer.input(ev) {
                 app.history_pos = None;
-                typing(app, now);
+                typing(app);
             }
         }
     }
@@ -187,17 +187,14 @@ fn at_end(app: &App) -> bool {
     row + 1 >= lines.len() && lines.last().is_none_or(|l| col >= l.chars().count())
 }
 
-/// Tells the sync task the user is typing, at most once per `TYPING_EVERY`.
-fn typing(app: &mut App, now: Instant) {
+/// Tells the sync task the user is typing (it sends at most one frame per
+/// Twilio's typing timeout: `sdk::rules::typing`).
+fn typing(app: &mut App) {
     let Some(sid) = app.open.clone() else { return };
     let text = app.composer_text();
     if text.trim().is_empty() || text.starts_with('/') {
         return;
     }
-    if app.last_typing_sent.as_ref().is_some_and(|(s, t)| *s == sid && now.duration_since(*t) < update::TYPING_EVERY) {
-        return;
-    }
-    app.last_typing_sent = Some((sid.clone(), now));
     app.outbox.push(Command::Typing { conversation_sid: sid });
 }
 
@@ -241,22 +238,21 @@ pub fn submit(app: &mut App, now: Instant) {
     app.history_pos = None;
     app.drafts.remove(&sid);
     app.reset_composer(String::new());
-    app.last_typing_sent = None;
-    update::jump_newest(app, now);
+    paging::jump_newest(app, now);
 }
 
 pub fn on_mouse(app: &mut App, ev: MouseEvent, now: Instant) {
     match ev.kind {
-        MouseEventKind::ScrollUp => update::scroll_up(app, WHEEL_ROWS, now),
-        MouseEventKind::ScrollDown => update::scroll_down(app, WHEEL_ROWS, now),
+        MouseEventKind::ScrollUp => paging::scroll_up(app, WHEEL_ROWS, now),
+        MouseEventKind::ScrollDown => paging::scroll_down(app, WHEEL_ROWS, now),
         _ => {}
     }
 }
 
-pub fn on_paste(app: &mut App, text: &str, now: Instant) {
+pub fn on_paste(app: &mut App, text: &str) {
     app.focus = Focus::Composer;
     // Pasted text is the user's own, but keep controls out of the editor anyway.
     let clean = super::sanitize::text(text);
     app.composer.insert_str(clean);
-    typing(app, now);
+    typing(app);
 }

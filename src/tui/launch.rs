@@ -1,10 +1,10 @@
 //! From command line to running client: resolves profile, server, identity and
-//! token (flags, then config.toml, then environment), starts the embedded server
-//! when no server is configured (data in the user's data dir, welcome
-//! conversation on first launch), starts the sync task and the `--demo` cast,
-//! and runs the UI.
+//! token (flags, then config.toml, then environment; `Setup`, `Target`), and,
+//! once `main` has the server's URL (it starts the embedded one when none is
+//! configured), starts the sync task, the welcome conversation on a first
+//! launch and the `--demo` cast, and runs the UI.
 
-use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use crate::api::token::TokenIssuer;
 use crate::config::{ConfigFile, Credentials, Dirs};
@@ -74,108 +74,145 @@ fn identity_in_token(token: &str) -> Option<String> {
     claims.grants.identity
 }
 
-/// Runs the client. Call from `main` before any thread is started (the local
-/// time offset can only be read safely then).
-pub fn main(opts: Options, spawn: Spawn) -> anyhow::Result<()> {
-    let offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
-    let dirs = Dirs::from_env()?;
-    let config_path = dirs.config.join(crate::config::CONFIG_FILE);
-    if !config_path.exists() {
-        // A commented default config to edit; failing to write it is not fatal.
-        let _ = std::fs::create_dir_all(&dirs.config)
-            .and_then(|_| std::fs::write(&config_path, include_str!("../../assets/config.toml")));
+/// Everything read before the client starts: flags, config.toml, the profile,
+/// keys. Made by `Setup::load` from `main` before any thread is started (the
+/// local time offset can only be read safely then).
+pub struct Setup {
+    opts: Options,
+    offset: time::UtcOffset,
+    dirs: Dirs,
+    config: ConfigFile,
+    profile: crate::config::Profile,
+    keymap: Keymap,
+}
+
+/// Where the client connects, as whom, and how it gets new tokens.
+pub struct Target {
+    server_url: String,
+    /// The server as the status bar shows it.
+    shown_server: String,
+    /// The server as the local cache is keyed.
+    scope_server: String,
+    identity: String,
+    token: String,
+    /// Mints tokens for any identity (the embedded server's keys, or API keys
+    /// given for a remote one); renews ours before it expires.
+    tokens: Option<Minter>,
+    embedded: bool,
+}
+
+impl Setup {
+    pub fn load(opts: Options) -> anyhow::Result<Self> {
+        let offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
+        let dirs = Dirs::from_env()?;
+        let config_path = dirs.config.join(crate::config::CONFIG_FILE);
+        if !config_path.exists() {
+            // A commented default config to edit; failing to write it is not fatal.
+            let _ = std::fs::create_dir_all(&dirs.config)
+                .and_then(|_| std::fs::write(&config_path, include_str!("../../assets/config.toml")));
+        }
+        let config = ConfigFile::load(&dirs.config)?;
+        let profile = config.profile(opts.profile.as_deref())?;
+        let keymap = Keymap::new(config.settings.keymap, &config.keys).map_err(|e| anyhow::anyhow!("{e}"))?;
+        super::init_logging(&dirs.data)?;
+        Ok(Self { opts, offset, dirs, config, profile, keymap })
     }
-    let config = ConfigFile::load(&dirs.config)?;
-    let profile = config.profile(opts.profile.as_deref())?;
-    let keymap = Keymap::new(config.settings.keymap, &config.keys).map_err(|e| anyhow::anyhow!("{e}"))?;
-    super::init_logging(&dirs.data)?;
-    let server = opts.server.clone().or(profile.server.clone()).or_else(|| env("CONVO_SERVER"));
-    let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async move {
-        // Where to connect, as whom, with what.
-        let mut embedded_server = None;
-        let (server_url, shown_server, scope_server, identity, token, minter, embedded) = match server {
-            None => {
-                let data_dir = dirs.data.join("server");
-                std::fs::create_dir_all(&data_dir)?;
-                let (credentials, _) = Credentials::load_or_create(&data_dir)?;
-                let listen: SocketAddr = "127.0.0.1:0".parse()?;
-                let running = crate::server::start(crate::server::ServerConfig {
-                    listen,
-                    data_dir,
-                    public_url: None,
-                    credentials: credentials.clone(),
-                })
-                .await?;
-                let url = running.url();
-                // The server runs on this runtime for as long as the client does.
-                embedded_server = Some(running);
-                let minter = Minter {
-                    account_sid: credentials.account_sid,
-                    api_key: credentials.api_key_sid,
-                    api_secret: credentials.api_key_secret,
-                };
-                let identity = opts.identity.clone().or(profile.identity.clone()).unwrap_or_else(local_user);
-                let token = opts.token.clone().unwrap_or_else(|| minter.mint(&identity));
-                (url.clone(), format!("embedded {url}"), "embedded".to_string(), identity, token, Some(minter), true)
-            }
-            Some(url) => {
-                let url = url.trim_end_matches('/').to_string();
-                let (identity, token, minter) = remote_login(&opts, &profile, env)?;
-                (url.clone(), url.clone(), url, identity, token, minter, false)
-            }
+
+    /// The server to connect to, if one is configured (flag, profile,
+    /// `CONVO_SERVER`); `None`: `main` starts the embedded one.
+    pub fn server(&self) -> Option<String> {
+        self.opts.server.clone().or(self.profile.server.clone()).or_else(|| env("CONVO_SERVER"))
+    }
+
+    /// Where the embedded server keeps its data.
+    pub fn embedded_data_dir(&self) -> PathBuf {
+        self.dirs.data.join("server")
+    }
+
+    /// Signing in to the embedded server at `url`, which runs with `credentials`.
+    pub fn embedded(&self, url: String, credentials: &Credentials) -> Target {
+        let minter = Minter {
+            account_sid: credentials.account_sid.clone(),
+            api_key: credentials.api_key_sid.clone(),
+            api_secret: credentials.api_key_secret.clone(),
         };
-        tracing::info!(server = %server_url, identity = %identity, "starting");
-        if opts.demo && minter.is_none() {
-            anyhow::bail!("--demo needs the embedded server or API key credentials to sign the bots in");
+        let identity = self.opts.identity.clone().or(self.profile.identity.clone()).unwrap_or_else(local_user);
+        let token = self.opts.token.clone().unwrap_or_else(|| minter.mint(&identity));
+        Target {
+            shown_server: format!("embedded {url}"),
+            scope_server: "embedded".to_string(),
+            server_url: url,
+            identity,
+            token,
+            tokens: Some(minter),
+            embedded: true,
         }
-        let handle = spawn(SyncConfig { server_url: server_url.clone(), token, page_size: config.settings.page_size });
-        let mut app = App::new(identity.clone(), shown_server, config.settings.clone(), keymap, Theme::from_env());
-        app.utc_offset = offset;
-        app.focus = super::app::Focus::Composer;
-        let cache = Cache::new(&dirs.cache, &dirs.data, &format!("{identity}@{scope_server}"));
-        cache.restore(&mut app);
-        if embedded && let Some(m) = minter.clone() {
-            let marker = dirs.data.join(format!("welcomed-{}", identity.replace(['/', '\\'], "_")));
-            if !marker.exists() {
-                app.pending_open = Some(format!("welcome-{identity}"));
-                let (url, id) = (server_url.clone(), identity.clone());
-                tokio::spawn(async move {
-                    match demo::post_welcome(spawn, &url, m.mint("convo-tui"), &id).await {
-                        Ok(_) => {
-                            let _ = std::fs::write(&marker, b"");
-                        }
-                        Err(e) => tracing::warn!("welcome conversation: {e}"),
-                    }
-                });
-            }
-        }
-        if opts.demo
-            && let Some(m) = minter.clone()
-        {
-            app.pending_open = Some(format!("demo-{identity}"));
+    }
+
+    /// Signing in to the server at `url`.
+    pub fn remote(&self, url: &str) -> anyhow::Result<Target> {
+        let url = url.trim_end_matches('/').to_string();
+        let (identity, token, tokens) = remote_login(&self.opts, &self.profile, env)?;
+        Ok(Target {
+            server_url: url.clone(),
+            shown_server: url.clone(),
+            scope_server: url,
+            identity,
+            token,
+            tokens,
+            embedded: false,
+        })
+    }
+}
+
+/// Runs the client against `target` until the user quits: the sync task, the
+/// welcome conversation on a first launch, the `--demo` cast, and the UI.
+pub async fn run(setup: Setup, target: Target, spawn: Spawn) -> anyhow::Result<()> {
+    let Setup { opts, offset, dirs, config, keymap, .. } = setup;
+    let Target { server_url, shown_server, scope_server, identity, token, tokens: minter, embedded } = target;
+    tracing::info!(server = %server_url, identity = %identity, "starting");
+    if opts.demo && minter.is_none() {
+        anyhow::bail!("--demo needs the embedded server or API key credentials to sign the bots in");
+    }
+    let handle = spawn(SyncConfig { server_url: server_url.clone(), token, page_size: config.settings.page_size });
+    let mut app = App::new(identity.clone(), shown_server, config.settings.clone(), keymap, Theme::from_env());
+    app.utc_offset = offset;
+    app.focus = super::app::Focus::Composer;
+    let cache = Cache::new(&dirs.cache, &dirs.data, &format!("{identity}@{scope_server}"));
+    cache.restore(&mut app);
+    if embedded && let Some(m) = minter.clone() {
+        let marker = dirs.data.join(format!("welcomed-{}", identity.replace(['/', '\\'], "_")));
+        if !marker.exists() {
+            app.pending_open = Some(format!("welcome-{identity}"));
             let (url, id) = (server_url.clone(), identity.clone());
             tokio::spawn(async move {
-                if let Err(e) = demo::run_demo(spawn, url, move |who| m.mint(who), id).await {
-                    tracing::warn!("demo: {e}");
+                match demo::post_welcome(spawn, &url, m.mint("convo-tui"), &id).await {
+                    Ok(_) => {
+                        let _ = std::fs::write(&marker, b"");
+                    }
+                    Err(e) => tracing::warn!("welcome conversation: {e}"),
                 }
             });
         }
-        let renew: Option<Box<dyn Fn() -> String + Send>> = minter.map(|m| {
-            let id = identity.clone();
-            Box::new(move || m.mint(&id)) as Box<dyn Fn() -> String + Send>
+    }
+    if opts.demo
+        && let Some(m) = minter.clone()
+    {
+        app.pending_open = Some(format!("demo-{identity}"));
+        let (url, id) = (server_url.clone(), identity.clone());
+        tokio::spawn(async move {
+            if let Err(e) = demo::run_demo(spawn, url, move |who| m.mint(who), id).await {
+                tracing::warn!("demo: {e}");
+            }
         });
-        let exit = super::run(app, handle, super::default_hooks(renew), &cache).await;
-        tracing::info!(?exit, "bye");
-        if let Some(server) = embedded_server {
-            // Let the store finish what it acknowledged before the process ends.
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(3), server.shutdown()).await;
-        }
-        exit.map(|_| ())
-    })?;
-    // Background tasks (server, bots) end with the runtime; don't wait for them.
-    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
-    Ok(())
+    }
+    let renew: Option<Box<dyn Fn() -> String + Send>> = minter.map(|m| {
+        let id = identity.clone();
+        Box::new(move || m.mint(&id)) as Box<dyn Fn() -> String + Send>
+    });
+    let exit = super::run(app, handle, super::default_hooks(renew), &cache).await;
+    tracing::info!(?exit, "bye");
+    exit.map(|_| ())
 }
 
 /// Who to be on a remote server: flags, then the profile, then the

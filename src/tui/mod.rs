@@ -1,7 +1,7 @@
 //! The terminal client: sets the terminal up (raw mode, alternate screen, mouse,
 //! focus reports, bracketed paste), runs the event loop against a sync task,
 //! and restores the terminal on quit, on error and on panic. The pieces: `app`
-//! (state), `update`/`input`/`commands` (reducers), `message_view` (viewport),
+//! (state), `update`/`input`/`commands`/`paging`/`read` (reducers), `message_view` (viewport),
 //! `widgets` (drawing), `keymap`, `theme`, `sanitize`, `cache`.
 
 pub mod app;
@@ -14,6 +14,7 @@ pub mod keymap;
 pub mod launch;
 pub mod message_view;
 pub mod paging;
+pub mod read;
 pub mod sanitize;
 pub mod theme;
 pub mod update;

@@ -9,7 +9,7 @@ use crate::sdk::Command;
 
 use super::app::{Anchor, App, Msg, Room};
 use super::message_view::{self, ViewCtx};
-use super::update::check_read;
+use super::read::check_read;
 
 fn merge_messages(room: &mut Room, messages: &[Message], has_older: bool, has_newer: bool) {
     let (Some(p0), Some(p1)) = (messages.first().map(|m| m.index), messages.last().map(|m| m.index)) else {

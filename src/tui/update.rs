@@ -1,25 +1,19 @@
 //! The reducer for what the sync task says: each `Diff` changes `App`, and the
 //! timers (read-horizon debounce, typing guard, status expiry) fire from
-//! `on_tick`. Opening a conversation and the read horizon live here too, since
-//! keys and diffs share them; paging and scrolling are in `paging`.
+//! `on_tick`. Opening a conversation lives here too, since keys and diffs
+//! share it; paging and scrolling are in `paging`, the read horizon in `read`.
 
 use std::time::{Duration, Instant};
 
 use crate::api::Message;
 use crate::sdk::{Command, ConnectionState, ConversationEntry, Diff};
 
-use super::app::{App, Msg, PendingRead, Room};
+use super::app::{App, Msg};
 use super::paging::{messages_loaded, trim};
+use super::read::{self, check_read};
 
-pub use super::paging::{jump_newest, jump_to, load_newer, load_older, scroll_down, scroll_up};
-
-/// How long the read horizon waits before it is sent (so scrolling through
-/// doesn't send one per message).
-pub const READ_DEBOUNCE: Duration = Duration::from_millis(800);
 /// A typing mark disappears after this long if the server's typingEnded is lost.
 pub const TYPING_GUARD: Duration = Duration::from_secs(30);
-/// At most one typing command per this long.
-pub const TYPING_EVERY: Duration = Duration::from_secs(3);
 
 /// Applies one diff from the sync task.
 pub fn on_diff(app: &mut App, diff: Diff, now: Instant) {
@@ -240,55 +234,9 @@ fn message_upserted(app: &mut App, m: &Message) {
     trim(app, &sid);
 }
 
-/// Schedules a read-horizon advance when the newest message of the open
-/// conversation is on screen and the horizon is behind it.
-pub fn check_read(app: &mut App, now: Instant) {
-    let Some(sid) = app.open.clone() else { return };
-    let Some(room) = app.rooms.get(&sid) else { return };
-    if !room.loaded || room.has_newer || room.anchor.is_some() || room.keep_unread || !app.terminal_focused {
-        return;
-    }
-    let Some(newest) = room.last_index() else { return };
-    let known = app.read_horizon(&sid).max(app.read_sent.get(&sid).copied()).unwrap_or(-1);
-    let unread = app.unread(&sid);
-    if newest <= known && unread == 0 {
-        return;
-    }
-    match &mut app.pending_read {
-        Some(p) if p.conversation_sid == sid => p.index = p.index.max(newest),
-        _ => {
-            flush_read(app);
-            app.pending_read = Some(PendingRead { conversation_sid: sid, index: newest, due: now + READ_DEBOUNCE });
-        }
-    }
-}
-
-/// Sends the pending read horizon now.
-fn flush_read(app: &mut App) {
-    let Some(p) = app.pending_read.take() else { return };
-    let sent = app.read_sent.get(&p.conversation_sid).copied().unwrap_or(-1);
-    let horizon = app.read_horizon(&p.conversation_sid).unwrap_or(-1);
-    if p.index <= sent.max(horizon) && app.unread(&p.conversation_sid) == 0 {
-        return;
-    }
-    app.read_sent.insert(p.conversation_sid.clone(), p.index);
-    app.outbox.push(Command::AdvanceRead { conversation_sid: p.conversation_sid.clone(), index: p.index });
-    // Show it at once; the server's userConversationUpdated confirms it.
-    let newest = app.rooms.get(&p.conversation_sid).and_then(Room::last_index);
-    if let Some(us) = app.conversations.get_mut(&p.conversation_sid).and_then(|e| e.user_state.as_mut()) {
-        us.last_read_message_index = Some(p.index);
-        if newest.is_some_and(|n| n <= p.index) {
-            us.unread_messages_count = Some(0);
-        }
-    }
-    app.resort();
-}
-
 /// Fires what is due: the read horizon, typing guards, the status line.
 pub fn on_tick(app: &mut App, now: Instant) {
-    if app.pending_read.as_ref().is_some_and(|p| p.due <= now) {
-        flush_read(app);
-    }
+    read::on_tick(app, now);
     for room in app.rooms.values_mut() {
         room.typing.retain(|_, until| *until > now);
     }
@@ -300,10 +248,5 @@ pub fn on_tick(app: &mut App, now: Instant) {
 /// When `on_tick` next has something to do (None: nothing pending, sleep).
 pub fn next_deadline(app: &App) -> Option<Instant> {
     let typing = app.rooms.values().flat_map(|r| r.typing.values().copied()).min();
-    [app.pending_read.as_ref().map(|p| p.due), app.status.as_ref().map(|s| s.until), typing].into_iter().flatten().min()
-}
-
-/// Sends the pending read horizon at once (used when quitting).
-pub fn flush_pending(app: &mut App) {
-    flush_read(app);
+    [read::next_due(app), app.status.as_ref().map(|s| s.until), typing].into_iter().flatten().min()
 }

@@ -21,8 +21,11 @@ async fn a_person_over_thirty_actions_a_second_gets_429_20429_with_retry_after()
         };
         req.form(&[("Body", "flood")]).send()
     };
-    // 100 at once: at most a second's worth (30) pass; the rest are refused.
+    // 100 at once: a second's burst (30) passes, plus what the bucket refills
+    // while the flood is still arriving (30/s); the rest are refused.
+    let started = std::time::Instant::now();
     let answers = join_all((0..100).map(|_| post(&flooded, Some("flooder")))).await;
+    let refill = (started.elapsed().as_secs_f64() * 30.0).ceil() as usize;
     let mut refused = Vec::new();
     let mut accepted = 0;
     for a in answers {
@@ -33,7 +36,7 @@ async fn a_person_over_thirty_actions_a_second_gets_429_20429_with_retry_after()
             other => panic!("unexpected status {other}"),
         }
     }
-    assert!((30..=40).contains(&accepted), "{accepted} accepted");
+    assert!((30..=40 + refill).contains(&accepted), "{accepted} accepted ({refill} refilled)");
     let first = refused.pop().expect("some were refused");
     assert_eq!(first.headers().get("retry-after").map(|v| v.to_str().unwrap()), Some("1"));
     assert_twilio_error(first, 429, 20429).await;

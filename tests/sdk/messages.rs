@@ -229,7 +229,7 @@ async fn a_retried_post_with_the_same_idempotency_key_lands_once() {
     // What the sync task's outbox relies on when a reply is lost and it retries.
     let srv = TestServer::start().await;
     let conv = with_messages(&srv, 0).await;
-    let rest = convo_tui::sdk::transport::Rest::new(&srv.url(), srv.token("alice")).unwrap();
+    let rest = convo_tui::sdk::wire::transport::Rest::new(&srv.url(), srv.token("alice")).unwrap();
     let params = convo_tui::api::params::MessageParams { body: Some("once".into()), ..Default::default() };
     let first = rest.post_message(conv.sid(), &params, "retry-key-1").await.unwrap();
     let again = rest.post_message(conv.sid(), &params, "retry-key-1").await.unwrap();

@@ -98,7 +98,7 @@ async fn perf_sync_task_burst_and_resync() {
     );
 
     // The REST part alone: reading the same 10,000 again, as the resync does.
-    let rest = convo_tui::sdk::transport::Rest::new(&srv.url(), srv.token("bob")).unwrap();
+    let rest = convo_tui::sdk::wire::transport::Rest::new(&srv.url(), srv.token("bob")).unwrap();
     let t = Instant::now();
     let all = rest.messages_range(&sid, BURST as i64 - 1, 2 * BURST as i64 - 1).await.unwrap();
     println!("reading {} messages over REST (keyset pages, 4 in flight): {:?}", all.len(), t.elapsed());

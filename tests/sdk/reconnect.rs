@@ -273,7 +273,7 @@ async fn check_connection_keeps_a_live_link_and_reconnects_a_dead_one() {
 }
 
 fn transport_pong_wait() -> std::time::Duration {
-    convo_tui::sdk::transport::PONG_WAIT + std::time::Duration::from_millis(500)
+    convo_tui::sdk::wire::transport::PONG_WAIT + std::time::Duration::from_millis(500)
 }
 
 fn first_sid(seen: &[Diff]) -> String {

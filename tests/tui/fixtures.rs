@@ -150,14 +150,22 @@ pub fn page(conv: u32, from: i64, n: i64) -> Vec<Message> {
 /// Draws the whole screen into a `w`×`h` test terminal and returns its text.
 pub fn screen(app: &mut App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| convo_tui::tui::widgets::draw(f, app)).unwrap();
+    t.draw(|f| {
+        convo_tui::tui::widgets::fit(app, f.area());
+        convo_tui::tui::widgets::draw(f, app)
+    })
+    .unwrap();
     t.backend().to_string()
 }
 
 /// Draws and returns the buffer, for checks of style.
 pub fn buffer(app: &mut App, w: u16, h: u16) -> ratatui::buffer::Buffer {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| convo_tui::tui::widgets::draw(f, app)).unwrap();
+    t.draw(|f| {
+        convo_tui::tui::widgets::fit(app, f.area());
+        convo_tui::tui::widgets::draw(f, app)
+    })
+    .unwrap();
     t.backend().buffer().clone()
 }
 

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use convo_tui::config::Settings;
 use convo_tui::sdk::{Command, Diff};
 use convo_tui::tui::app::Focus;
-use convo_tui::tui::update;
+use convo_tui::tui::{read, update};
 use crossterm::event::{KeyCode, KeyModifiers};
 
 use crate::fixtures::*;
@@ -35,7 +35,7 @@ fn reading_to_the_newest_advances_the_horizon_once_after_a_debounce() {
     assert_eq!(drain(&mut a), vec![Command::AdvanceRead { conversation_sid: ch(1), index: 5 }]);
     assert_eq!(a.unread(&ch(1)), 0);
     // Unchanged: nothing more.
-    update::check_read(&mut a, now);
+    read::check_read(&mut a, now);
     update::on_tick(&mut a, now + Duration::from_secs(4));
     assert!(drain(&mut a).is_empty());
     // A new message while following: one more advance.

@@ -84,11 +84,11 @@ fn scrolled_up_shows_new_count_and_loading() {
         Diff::MessagesLoaded { conversation_sid: ch(1), messages: page(1, 150, 50), has_older: true, has_newer: false },
     );
     screen(&mut a, 80, 16);
-    convo_tui::tui::update::scroll_up(&mut a, 10, Instant::now());
+    convo_tui::tui::paging::scroll_up(&mut a, 10, Instant::now());
     diff(&mut a, Diff::MessageUpserted(message(1, 200, "alice", "a new one", 201)));
     diff(&mut a, Diff::MessageUpserted(message(1, 201, "bob", "and another", 202)));
     snap!("scrolled_up_new_below", screen(&mut a, 80, 16));
-    convo_tui::tui::update::scroll_up(&mut a, 40, Instant::now());
+    convo_tui::tui::paging::scroll_up(&mut a, 40, Instant::now());
     assert!(a.rooms[&ch(1)].loading_older, "older page requested near the top");
     snap!("scrolled_to_top_loading_older", screen(&mut a, 80, 16));
 }
@@ -170,6 +170,9 @@ fn help_lists_keys_and_commands() {
     snap!("help", screen(&mut a, 100, 44));
     // A short, wide terminal gets keys and commands side by side.
     snap!("help_two_columns", screen(&mut a, 150, 30));
+    // At 120 columns each column is narrower than its longest lines: they end
+    // in an ellipsis, not mid-word.
+    snap!("help_two_columns_120", screen(&mut a, 120, 30));
     let mut v = vim_app();
     press(&mut v, KeyCode::Char('?'), KeyModifiers::NONE);
     let text = screen(&mut v, 100, 48);

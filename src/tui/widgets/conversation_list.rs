@@ -12,7 +12,7 @@ use unicode_width::UnicodeWidthStr;
 use super::{focused, pane_block};
 use crate::tui::app::{App, Focus};
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &mut App) {
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     let has_focus = focused(app, Focus::List);
     let block = pane_block(" Conversations ", has_focus, theme);
@@ -27,7 +27,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App) {
     }
     let window = app.list_window(area.height.saturating_sub(2) as usize);
     let selected = app.selected_pos().map(|s| s - window.start);
-    let app = &*app;
     let theme = &app.theme;
     let items: Vec<ListItem> = app.order[window]
         .iter()

@@ -5,6 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
+use unicode_width::UnicodeWidthChar;
 
 use super::{centered, pane_block};
 use crate::tui::app::App;
@@ -58,11 +59,61 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         frame.render_widget(block, rect);
         let [left, right] =
             ratatui::layout::Layout::horizontal([ratatui::layout::Constraint::Ratio(1, 2); 2]).areas(inner);
-        frame.render_widget(Paragraph::new(keys.to_vec()), left);
-        frame.render_widget(Paragraph::new(commands), right);
+        frame.render_widget(Paragraph::new(cut(keys, left.width)), left);
+        frame.render_widget(Paragraph::new(cut(&commands, right.width)), right);
         return;
     }
     let rect = centered(area, 76, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
-    frame.render_widget(Paragraph::new(lines).block(block), rect);
+    let width = block.inner(rect).width;
+    frame.render_widget(Paragraph::new(cut(&lines, width)).block(block), rect);
+}
+
+/// Lines cut to `width` columns, each ending in `…` where text was cut, so a
+/// narrow overlay never ends a line mid-word without saying so.
+fn cut(lines: &[Line<'static>], width: u16) -> Vec<Line<'static>> {
+    lines.iter().map(|l| cut_line(l, width as usize)).collect()
+}
+
+fn cut_line(line: &Line<'static>, width: usize) -> Line<'static> {
+    if line.width() <= width {
+        return line.clone();
+    }
+    let mut left = width.saturating_sub(1);
+    let mut spans = Vec::new();
+    for span in &line.spans {
+        let mut text = String::new();
+        for ch in span.content.chars() {
+            let w = ch.width().unwrap_or(0);
+            if w > left {
+                break;
+            }
+            left -= w;
+            text.push(ch);
+        }
+        let whole = text.len() == span.content.len();
+        spans.push(Span::styled(text, span.style));
+        if !whole {
+            break;
+        }
+    }
+    if let Some(last) = spans.last_mut() {
+        last.content = last.content.trim_end().to_owned().into();
+    }
+    spans.push(Span::raw("…"));
+    Line::from(spans).style(line.style)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_too_wide_ends_in_an_ellipsis_within_the_width() {
+        let line = Line::from(vec![Span::raw("  Ctrl-N      "), Span::raw("next conversation, from anywhere")]);
+        let cut = cut_line(&line, 24);
+        assert_eq!(cut.to_string(), "  Ctrl-N      next conv…");
+        assert!(cut.width() <= 24);
+        assert_eq!(cut_line(&line, 80), line, "a line that fits is left alone");
+    }
 }

@@ -8,7 +8,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{focused, pane_block};
-use crate::tui::app::{App, Focus, PaneSize};
+use crate::tui::app::{App, Focus};
 use crate::tui::message_view::{self, ViewCtx};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App) {
@@ -20,7 +20,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App) {
     let theme = app.theme;
     let mut block = pane_block(Line::styled(title, theme.title), has_focus, &theme);
     let inner = block.inner(area);
-    app.pane = PaneSize { width: inner.width.max(1), height: inner.height.max(1) };
     let Some(sid) = app.open.clone() else {
         let text =
             "No conversation open.\n\nPick one in the list (Tab, ↑/↓, Enter),\nor type /create NAME or /join NAME.";

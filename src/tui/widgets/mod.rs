@@ -1,6 +1,7 @@
 //! Drawing: the screen layout and one widget per pane. `draw` is the only entry;
-//! apart from the message pane's wrap cache and the remembered pane size (both
-//! in `App`), it reads state and changes nothing.
+//! apart from the message pane's wrap cache (a memo), it reads state and
+//! changes nothing. What reducers need of the layout (the message pane's size,
+//! the list's window) the event loop sets with `fit` before each frame.
 
 pub mod composer;
 pub mod conversation_list;
@@ -14,7 +15,7 @@ use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 
-use super::app::{App, Focus};
+use super::app::{App, Focus, PaneSize};
 use super::theme::Theme;
 
 /// Below this the layout can't show a usable screen; it says so instead.
@@ -23,15 +24,20 @@ pub const MIN_HEIGHT: u16 = 10;
 /// The sidebar shows from this width on.
 pub const SIDEBAR_MIN_WIDTH: u16 = 100;
 
-pub fn draw(frame: &mut Frame, app: &mut App) {
-    let area = frame.area();
+/// Where each pane goes on one screen.
+pub struct Screen {
+    pub list: Rect,
+    pub messages: Rect,
+    pub sidebar: Option<Rect>,
+    pub typing: Rect,
+    pub composer: Rect,
+    pub status: Rect,
+}
+
+/// The layout of a screen of `area`; `None` when it is too small to use.
+pub fn layout(area: Rect, app: &App) -> Option<Screen> {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let text = format!(
-            "The terminal is too small ({}×{}).\nconvo-tui needs at least {MIN_WIDTH}×{MIN_HEIGHT}.\nCtrl-C quits.",
-            area.width, area.height
-        );
-        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).alignment(Alignment::Center), area);
-        return;
+        return None;
     }
     let [main, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
     let list_w = (area.width / 4).clamp(18, 32);
@@ -40,20 +46,43 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     let [panes, typing, composer] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(1), Constraint::Length(composer_h)]).areas(right);
     let show_sidebar = app.settings.sidebar && area.width >= SIDEBAR_MIN_WIDTH && app.open.is_some();
-    let (messages, side) = if show_sidebar {
+    let (messages, sidebar) = if show_sidebar {
         let [m, s] = Layout::horizontal([Constraint::Min(20), Constraint::Length(22)]).areas(panes);
         (m, Some(s))
     } else {
         (panes, None)
     };
-    conversation_list::draw(frame, list, app);
-    message_pane::draw(frame, messages, app);
-    if let Some(s) = side {
+    Some(Screen { list, messages, sidebar, typing, composer, status })
+}
+
+/// Sets what reducers read of the coming frame's layout: the message pane's
+/// inner size (paging and scrolling need it) and the list's window (kept
+/// between frames). Called by the event loop before each draw, never by drawing.
+pub fn fit(app: &mut App, area: Rect) {
+    let Some(screen) = layout(area, app) else { return };
+    let inner = Block::default().borders(Borders::ALL).inner(screen.messages);
+    app.pane = PaneSize { width: inner.width.max(1), height: inner.height.max(1) };
+    app.settle_list(screen.list.height.saturating_sub(2) as usize);
+}
+
+pub fn draw(frame: &mut Frame, app: &mut App) {
+    let area = frame.area();
+    let Some(screen) = layout(area, app) else {
+        let text = format!(
+            "The terminal is too small ({}×{}).\nconvo-tui needs at least {MIN_WIDTH}×{MIN_HEIGHT}.\nCtrl-C quits.",
+            area.width, area.height
+        );
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).alignment(Alignment::Center), area);
+        return;
+    };
+    conversation_list::draw(frame, screen.list, app);
+    message_pane::draw(frame, screen.messages, app);
+    if let Some(s) = screen.sidebar {
         sidebar::draw(frame, s, app);
     }
-    typing_line::draw(frame, typing, app);
-    composer::draw(frame, composer, app);
-    status_bar::draw(frame, status, app);
+    typing_line::draw(frame, screen.typing, app);
+    composer::draw(frame, screen.composer, app);
+    status_bar::draw(frame, screen.status, app);
     if app.show_help {
         help::draw(frame, area, app);
     }

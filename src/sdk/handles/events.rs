@@ -1,16 +1,23 @@
 //! The client's events: one typed enum instead of string-named listeners, with
-//! the update reasons Twilio's SDK reports, plus the decoding of `/v1/Stream`
-//! frames into typed resources (shared by the `Client` and the sync task).
+//! the update reasons Twilio's SDK reports, and the `Client`'s sink, which
+//! renders each model `Change` as the events it means (an update fires only
+//! when a reason is found).
 
+use std::sync::{Arc, Weak};
+
+use futures_util::future::BoxFuture;
 use serde_json::Value;
+use tokio::sync::broadcast;
 
 use super::conversation::Conversation;
 use super::message::Message;
 use super::participant::Participant;
-use super::sync_protocol::ConnectionState;
+use super::shared::Shared;
 use super::user::User;
 use crate::api;
-use crate::api::stream::{EventName, ServerEvent};
+use crate::sdk::engine::Sink;
+use crate::sdk::state::change::{Change, ConversationEntry};
+use crate::sdk::wire::connection::ConnectionState;
 
 /// Something that happened, as `Client::events()` delivers it. Updates carry
 /// what changed; an update fires only when a value really changed.
@@ -100,12 +107,12 @@ pub enum UserUpdateReason {
 }
 
 /// Attributes compare as JSON values, not as text (`{"a":1}` = `{ "a": 1 }`).
-pub(crate) fn same_json(a: &str, b: &str) -> bool {
+fn same_json(a: &str, b: &str) -> bool {
     a == b || matches!((serde_json::from_str::<Value>(a), serde_json::from_str::<Value>(b)), (Ok(x), Ok(y)) if x == y)
 }
 
 /// Reasons between two versions of a conversation and the user's state in it.
-pub(crate) fn conversation_reasons(
+fn conversation_reasons(
     old: &api::Conversation,
     new: &api::Conversation,
     old_user: Option<&api::UserConversation>,
@@ -136,7 +143,7 @@ pub(crate) fn conversation_reasons(
     r
 }
 
-pub(crate) fn message_reasons(old: &api::Message, new: &api::Message) -> Vec<MessageUpdateReason> {
+fn message_reasons(old: &api::Message, new: &api::Message) -> Vec<MessageUpdateReason> {
     use MessageUpdateReason as R;
     let mut r = Vec::new();
     let mut check = |changed: bool, reason| {
@@ -154,7 +161,7 @@ pub(crate) fn message_reasons(old: &api::Message, new: &api::Message) -> Vec<Mes
     r
 }
 
-pub(crate) fn participant_reasons(old: &api::Participant, new: &api::Participant) -> Vec<ParticipantUpdateReason> {
+fn participant_reasons(old: &api::Participant, new: &api::Participant) -> Vec<ParticipantUpdateReason> {
     use ParticipantUpdateReason as R;
     let mut r = Vec::new();
     let mut check = |changed: bool, reason| {
@@ -172,7 +179,7 @@ pub(crate) fn participant_reasons(old: &api::Participant, new: &api::Participant
     r
 }
 
-pub(crate) fn user_reasons(old: &api::User, new: &api::User) -> Vec<UserUpdateReason> {
+fn user_reasons(old: &api::User, new: &api::User) -> Vec<UserUpdateReason> {
     use UserUpdateReason as R;
     let mut r = Vec::new();
     let mut check = |changed: bool, reason| {
@@ -187,45 +194,112 @@ pub(crate) fn user_reasons(old: &api::User, new: &api::User) -> Vec<UserUpdateRe
     r
 }
 
-/// A stream frame with its `data` decoded into the resource its event carries.
-#[derive(Debug, Clone)]
-pub(crate) enum Incoming {
-    ConversationAdded(api::Conversation),
-    ConversationUpdated(api::Conversation),
-    ConversationRemoved(api::Conversation),
-    MessageAdded(api::Message),
-    MessageUpdated(api::Message),
-    MessageRemoved(api::Message),
-    ParticipantJoined(api::Participant),
-    ParticipantUpdated(api::Participant),
-    ParticipantLeft(api::Participant),
-    TypingStarted(api::Participant),
-    TypingEnded(api::Participant),
-    UserConversationUpdated(api::UserConversation),
-    UserUpdated(api::User),
+/// Reasons for an edit of a message not held before: what an edit can change.
+fn unknown_message_reasons() -> Vec<MessageUpdateReason> {
+    vec![MessageUpdateReason::Body, MessageUpdateReason::Attributes, MessageUpdateReason::DateUpdated]
 }
 
-impl Incoming {
-    /// Decodes a frame; `None` (logged) when `data` is not the promised resource.
-    pub(crate) fn decode(ev: ServerEvent) -> Option<Self> {
-        fn de<T: serde::de::DeserializeOwned>(v: Value) -> Option<T> {
-            serde_json::from_value(v).map_err(|e| tracing::warn!(%e, "undecodable stream event data")).ok()
+/// Reasons for an update of a participant not held before: what it carries.
+fn unknown_participant_reasons(p: &api::Participant) -> Vec<ParticipantUpdateReason> {
+    let mut reasons = vec![ParticipantUpdateReason::DateUpdated];
+    if p.last_read_message_index.is_some() {
+        reasons.push(ParticipantUpdateReason::LastReadMessageIndex);
+    }
+    if !same_json(&p.attributes, "{}") {
+        reasons.push(ParticipantUpdateReason::Attributes);
+    }
+    reasons
+}
+
+/// The `Client`'s sink: changes in, events out on the broadcast. Holds both
+/// weakly: the handles in buffered events hold `Shared`, which holds this.
+pub(crate) struct EventSink {
+    pub shared: Weak<Shared>,
+    pub events: Weak<broadcast::Sender<Event>>,
+}
+
+impl EventSink {
+    fn render(&self, shared: &Arc<Shared>, change: Change, out: &mut Vec<Event>) {
+        let conv = |e: &ConversationEntry| Conversation::new(shared.clone(), e.clone());
+        let of = |sid: &str| shared.model().conv(sid).map(|c| Conversation::new(shared.clone(), c.entry.clone()));
+        match change {
+            Change::Connection(s) => out.push(Event::ConnectionStateChanged(s)),
+            Change::TokenAboutToExpire => out.push(Event::TokenAboutToExpire),
+            Change::TokenExpired => out.push(Event::TokenExpired),
+            Change::Error(_) | Change::MessagesLoaded { .. } => {}
+            Change::List { changes, .. } | Change::Roster { changes, .. } => {
+                for c in changes {
+                    self.render(shared, c, out);
+                }
+            }
+            Change::ConversationAdded(e) => out.push(Event::ConversationAdded(conv(&e))),
+            Change::ConversationRemoved(e) => out.push(Event::ConversationRemoved(conv(&e))),
+            Change::ConversationUpdated { old, new } => {
+                let reasons = conversation_reasons(
+                    &old.conversation,
+                    &new.conversation,
+                    old.user_state.as_ref(),
+                    new.user_state.as_ref(),
+                );
+                if !reasons.is_empty() {
+                    out.push(Event::ConversationUpdated { conversation: conv(&new), reasons });
+                }
+            }
+            Change::MessageAdded(m) => {
+                out.extend(of(&m.conversation_sid).map(|c| Event::MessageAdded(Message::new(c, m))))
+            }
+            Change::MessageUpdated { old, new } => {
+                let reasons = old.map_or_else(unknown_message_reasons, |old| message_reasons(&old, &new));
+                if let (false, Some(c)) = (reasons.is_empty(), of(&new.conversation_sid)) {
+                    out.push(Event::MessageUpdated { message: Message::new(c, new), reasons });
+                }
+            }
+            Change::MessageRemoved(m) => {
+                out.extend(of(&m.conversation_sid).map(|c| Event::MessageRemoved(Message::new(c, m))))
+            }
+            Change::ParticipantJoined(p) => {
+                out.extend(of(&p.conversation_sid).map(|c| Event::ParticipantJoined(Participant::new(c, p))))
+            }
+            Change::ParticipantUpdated { old, new } => {
+                let reasons =
+                    old.map_or_else(|| unknown_participant_reasons(&new), |old| participant_reasons(&old, &new));
+                if let (false, Some(c)) = (reasons.is_empty(), of(&new.conversation_sid)) {
+                    out.push(Event::ParticipantUpdated { participant: Participant::new(c, new), reasons });
+                }
+            }
+            Change::ParticipantLeft(p) => {
+                out.extend(of(&p.conversation_sid).map(|c| Event::ParticipantLeft(Participant::new(c, p))))
+            }
+            Change::TypingStarted(p) => {
+                out.extend(of(&p.conversation_sid).map(|c| Event::TypingStarted(Participant::new(c, p))))
+            }
+            Change::TypingEnded(p) => {
+                out.extend(of(&p.conversation_sid).map(|c| Event::TypingEnded(Participant::new(c, p))))
+            }
+            // A user seen the first time is not an update.
+            Change::UserUpdated { old: None, .. } => {}
+            Change::UserUpdated { old: Some(old), new } => {
+                let reasons = user_reasons(&old, &new);
+                if !reasons.is_empty() {
+                    out.push(Event::UserUpdated { user: User::new(shared.clone(), new), reasons });
+                }
+            }
         }
-        let d = ev.data;
-        Some(match ev.event {
-            EventName::ConversationAdded => Self::ConversationAdded(de(d)?),
-            EventName::ConversationUpdated => Self::ConversationUpdated(de(d)?),
-            EventName::ConversationRemoved => Self::ConversationRemoved(de(d)?),
-            EventName::MessageAdded => Self::MessageAdded(de(d)?),
-            EventName::MessageUpdated => Self::MessageUpdated(de(d)?),
-            EventName::MessageRemoved => Self::MessageRemoved(de(d)?),
-            EventName::ParticipantJoined => Self::ParticipantJoined(de(d)?),
-            EventName::ParticipantUpdated => Self::ParticipantUpdated(de(d)?),
-            EventName::ParticipantLeft => Self::ParticipantLeft(de(d)?),
-            EventName::TypingStarted => Self::TypingStarted(de(d)?),
-            EventName::TypingEnded => Self::TypingEnded(de(d)?),
-            EventName::UserConversationUpdated => Self::UserConversationUpdated(de(d)?),
-            EventName::UserUpdated => Self::UserUpdated(de(d)?),
-        })
+    }
+}
+
+impl Sink for EventSink {
+    fn deliver(&self, changes: Vec<Change>) -> BoxFuture<'_, ()> {
+        if let (Some(shared), Some(tx)) = (self.shared.upgrade(), self.events.upgrade()) {
+            let mut events = Vec::new();
+            for change in changes {
+                self.render(&shared, change, &mut events);
+            }
+            for event in events {
+                // No subscriber is no error: events are offered, not owed.
+                let _ = tx.send(event);
+            }
+        }
+        Box::pin(std::future::ready(()))
     }
 }

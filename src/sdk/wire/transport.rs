@@ -13,9 +13,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage, client::IntoClientRequest};
 
-use super::error::{Error, Result};
 use crate::api::stream::{ClientFrame, ServerEvent};
 use crate::api::{ErrorCode, TwilioError};
+use crate::sdk::error::{Error, Result};
 
 /// The header that carries an access token.
 pub const TOKEN_HEADER: &str = "X-Twilio-Token";

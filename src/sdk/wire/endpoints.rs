@@ -1,31 +1,16 @@
 //! Typed calls for each REST v1 endpoint the SDK uses, on top of `Rest`, plus
 //! the keyset message fetches (older / newer than an index) that both the
-//! `Conversation` API and the sync task page with. No caching here.
+//! `Conversation` API and the engine page with. No caching here.
 
-use base64::Engine;
 use reqwest::Url;
 
-use super::error::{Error, Result};
 use super::transport::Rest;
 use crate::api::params::{ConversationParams, MessageParams, ParticipantParams, UserConversationParams, UserParams};
-use crate::api::token::Claims;
 use crate::api::{Conversation, Message, Page, PageToken, Participant, User, UserConversation};
+use crate::sdk::error::{Error, Result};
 
 /// Largest `PageSize` the server accepts for messages.
 const MAX_MESSAGE_PAGE: u32 = 100;
-
-/// Identity and expiry (Unix seconds) read from an access token. The signature
-/// is the server's business; the client only needs to know who it is.
-pub fn token_claims(token: &str) -> Result<(String, i64)> {
-    let payload = token.split('.').nth(1).ok_or_else(|| Error::InvalidArgument("token is not a JWT".into()))?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .map_err(|e| Error::InvalidArgument(format!("token payload: {e}")))?;
-    let claims: Claims =
-        serde_json::from_slice(&bytes).map_err(|e| Error::InvalidArgument(format!("token claims: {e}")))?;
-    let identity = claims.grants.identity.filter(|i| !i.is_empty());
-    Ok((identity.ok_or_else(|| Error::InvalidArgument("token has no identity".into()))?, claims.exp))
-}
 
 /// A page of messages in ascending index order, and whether more lie beyond
 /// the far end of the fetch (older for `before`, newer for `after`).
@@ -78,6 +63,19 @@ impl Rest {
         params: &UserConversationParams,
     ) -> Result<UserConversation> {
         self.post(&["Users", identity, "Conversations", conversation], params, None).await
+    }
+
+    /// Sets the user's read horizon in a conversation; `None` clears it (sent as
+    /// an empty value, `LastReadMessageIndex=`, which Twilio reads as unset).
+    pub async fn set_read_horizon(
+        &self,
+        identity: &str,
+        conversation: &str,
+        index: Option<i64>,
+    ) -> Result<UserConversation> {
+        let horizon = index.map(|i| i.to_string()).unwrap_or_default();
+        let params = UserConversationParams { last_read_message_index: Some(horizon), ..Default::default() };
+        self.update_user_conversation(identity, conversation, &params).await
     }
 
     // --- conversations -----------------------------------------------------
@@ -233,10 +231,4 @@ impl Rest {
     pub async fn remove_participant(&self, conversation: &str, sid_or_identity: &str) -> Result<()> {
         self.delete(&["Conversations", conversation, "Participants", sid_or_identity]).await
     }
-}
-
-/// The `LastReadMessageIndex` form value for a horizon; `None` clears it (sent
-/// as an empty value, `LastReadMessageIndex=`).
-pub fn horizon_param(index: Option<i64>) -> String {
-    index.map(|i| i.to_string()).unwrap_or_default()
 }

@@ -5,7 +5,7 @@
 
 use futures_util::future::BoxFuture;
 
-use super::error::{Error, Result};
+use crate::sdk::error::{Error, Result};
 
 /// Fetches a neighbouring page.
 pub type Fetch<T> = Box<dyn Fn() -> BoxFuture<'static, Result<Paginator<T>>> + Send + Sync>;

@@ -5,10 +5,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::cache::Shared;
-use super::conversation::parse_attributes;
-use super::error::Result;
+use super::shared::{Shared, parse_attributes};
 use crate::api::{self, params::UserParams};
+use crate::sdk::error::Result;
 
 /// A user (a snapshot; the latest comes with `Event::UserUpdated`).
 #[derive(Clone)]
@@ -59,7 +58,8 @@ impl User {
 
     async fn update(&self, params: UserParams) -> Result<User> {
         let user = self.shared.rest.update_user(&self.data.identity, &params).await?;
-        Ok(self.shared.apply_user(user))
+        self.shared.apply(|m| m.apply_user(user.clone())).await;
+        Ok(User::new(self.shared.clone(), user))
     }
 
     /// Sets the friendly name; resolves to the updated user.

@@ -1,4 +1,4 @@
-//! Reconnect delays: exponential back-off with jitter. Capped low (1 s), since
+//! The reconnect rule: exponential back-off with jitter. Capped low (1 s), since
 //! a chat client should be back within a second of its server, and jittered so
 //! that many clients dropped together don't return in lockstep.
 

@@ -5,11 +5,12 @@
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::conversation::{Conversation, parse_attributes, parse_date};
-use super::echo::EchoKey;
-use super::error::{Error, Result};
+use super::conversation::Conversation;
 use super::participant::Participant;
+use super::shared::{parse_attributes, parse_date};
 use crate::api::{self, params::MessageParams};
+use crate::sdk::error::{Error, Result};
+use crate::sdk::state::echo::EchoKey;
 
 /// A message. Cheap to clone.
 #[derive(Clone)]
@@ -85,8 +86,12 @@ impl Message {
     async fn update(&self, params: MessageParams) -> Result<Message> {
         let shared = &self.conversation.shared;
         let m = shared.rest.update_message(self.conversation.sid(), &self.data.sid, &params).await?;
-        shared.expect_echo(EchoKey::message(&m));
-        shared.message_updated(m.clone());
+        shared
+            .apply(|model| {
+                model.echoes.await_echo(EchoKey::message(&m));
+                model.upsert_message(m.clone(), false)
+            })
+            .await;
         Ok(Message::new(self.conversation.clone(), m))
     }
 
@@ -104,7 +109,7 @@ impl Message {
     pub async fn remove(&self) -> Result<()> {
         let shared = &self.conversation.shared;
         shared.rest.delete_message(self.conversation.sid(), &self.data.sid).await?;
-        shared.message_removed(self.data.clone());
+        shared.apply(|model| model.remove_message(&self.data)).await;
         Ok(())
     }
 

@@ -1,26 +1,27 @@
-//! `Client`: the entry point of the SDK, Twilio's `Client` in Rust. It holds the
-//! REST transport, a cache of the user's conversations kept fresh by a
-//! background stream task (`live.rs`), and the broadcast of typed `Event`s.
+//! `Client`: the entry point of the SDK, Twilio's `Client` in Rust. It runs
+//! the engine (connection, model, resync) in a background task with a model
+//! scoped as a cache, and hands out handles on that model and the broadcast
+//! of typed `Event`s rendered from its changes.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
 use tokio::sync::{broadcast, mpsc, watch};
 
-use super::cache::{Shared, lock};
 use super::conversation::Conversation;
-use super::endpoints::token_claims;
-use super::error::{Error, Result};
-use super::events::Event;
-use super::live;
-use super::paginator::Paginator;
-use super::sync_protocol::ConnectionState;
-use super::transport::Rest;
+use super::events::{Event, EventSink};
+use super::paginator::{Fetch, Paginator};
+use super::shared::{Control, Shared};
 use super::user::User;
 use crate::api::params::ConversationParams;
 use crate::api::{self, ErrorCode};
+use crate::sdk::engine::{Engine, EngineConfig, Link, Step};
+use crate::sdk::error::{Error, Result};
+use crate::sdk::rules::token::{same_identity, token_claims};
+use crate::sdk::state::model::{Model, Scope};
+use crate::sdk::wire::connection::ConnectionState;
+use crate::sdk::wire::transport::Rest;
 
 /// Buffered events per subscriber; a subscriber that falls further behind gets
 /// `RecvError::Lagged` and should re-read state it cares about.
@@ -62,15 +63,15 @@ impl Default for ClientOptions {
 pub struct Client {
     shared: Arc<Shared>,
     events: Arc<broadcast::Sender<Event>>,
-    /// Dropping the last `Client` (or `shutdown`) stops the stream task.
-    stop: Arc<watch::Sender<bool>>,
+    /// Dropping the last `Client` (or `shutdown`) stops the engine task.
+    control: mpsc::UnboundedSender<Control>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field("identity", &self.shared.identity)
-            .field("state", &*self.shared.state.borrow())
+            .field("state", &self.connection_state())
             .finish()
     }
 }
@@ -83,25 +84,30 @@ impl Client {
         let (identity, _exp) = token_claims(token)?;
         let rest = Rest::new(server_url, token.to_owned())?;
         let events = Arc::new(broadcast::channel(EVENT_BUFFER).0);
-        let (frames_tx, frames_rx) = mpsc::unbounded_channel();
-        let shared = Arc::new(Shared {
+        let (control, control_rx) = mpsc::unbounded_channel();
+        let model = Arc::new(Mutex::new(Model::new(identity.clone(), Scope::Cache)));
+        let link = Link::new();
+        let shared = Arc::new_cyclic(|me| Shared {
+            rest: rest.clone(),
+            identity: identity.clone(),
+            model: model.clone(),
+            link: link.clone(),
+            control: control.downgrade(),
+            sink: Arc::new(EventSink { shared: me.clone(), events: Arc::downgrade(&events) }),
+        });
+        let engine = Engine::new(EngineConfig {
             rest,
             identity,
-            options,
-            events: Arc::downgrade(&events),
-            state: watch::channel(ConnectionState::Connecting).0,
-            convs: Mutex::new(HashMap::new()),
-            users: Mutex::new(HashMap::new()),
-            typing: Mutex::new(HashMap::new()),
-            typing_sent: Mutex::new(HashMap::new()),
-            frames: frames_tx,
-            token: watch::channel(token.to_owned()).0,
-            denied: Mutex::new(None),
-            echoes: Mutex::new(Default::default()),
+            model,
+            link,
+            sink: shared.sink.clone(),
+            token_warning: options.token_warning,
+            page_size: super::history::DEFAULT_PAGE_SIZE,
         });
-        let (stop, stop_rx) = watch::channel(false);
-        tokio::spawn(live::run(shared.clone(), events.clone(), frames_rx, stop_rx));
-        Ok(Self { shared, events, stop: Arc::new(stop) })
+        // The task holds the shared state (events render handles on it) and
+        // the broadcast until it ends.
+        tokio::spawn(run(engine, control_rx, shared.clone(), events.clone()));
+        Ok(Self { shared, events, control })
     }
 
     /// Connects with default options and waits (at most 10 s) until the client is
@@ -127,12 +133,14 @@ impl Client {
     /// Waits until the state is `Connected`; fails when it becomes `Denied` or
     /// the timeout passes first.
     pub async fn wait_connected(&self, timeout: Duration) -> Result<()> {
-        let mut rx = self.shared.state.subscribe();
+        let mut rx = self.shared.link.state.subscribe();
         let wait = rx.wait_for(|s| matches!(s, ConnectionState::Connected | ConnectionState::Denied));
         match tokio::time::timeout(timeout, wait).await {
             Ok(Ok(s)) if *s == ConnectionState::Connected => Ok(()),
-            Ok(Ok(_)) => Err(lock(&self.shared.denied)
-                .clone()
+            Ok(Ok(_)) => Err(self
+                .shared
+                .link
+                .denied()
                 .unwrap_or(Error::Twilio(api::TwilioError::new(ErrorCode::TokenInvalid, "access token rejected")))),
             Ok(Err(_)) => Err(Error::Shutdown),
             Err(_) => Err(Error::Transport(format!("not connected after {timeout:?}"))),
@@ -146,12 +154,12 @@ impl Client {
 
     /// The connection state now.
     pub fn connection_state(&self) -> ConnectionState {
-        *self.shared.state.borrow()
+        self.shared.link.state()
     }
 
     /// A watch of the connection state: `changed().await`, then `borrow()`.
     pub fn connection_state_changes(&self) -> watch::Receiver<ConnectionState> {
-        self.shared.state.subscribe()
+        self.shared.link.state.subscribe()
     }
 
     /// A new subscription to every event from now on. Any number may exist.
@@ -166,16 +174,12 @@ impl Client {
     /// Replaces the access token (e.g. on `TokenAboutToExpire`). REST calls use it
     /// at once; a client that was `Denied` reconnects with it.
     pub async fn update_token(&self, token: &str) -> Result<()> {
-        let (identity, _) = token_claims(token)?;
-        if identity != self.shared.identity {
-            return Err(Error::InvalidArgument(format!(
-                "token is for {identity}, this client is {}",
-                self.shared.identity
-            )));
-        }
+        same_identity(token, &self.shared.identity)?;
         self.shared.rest.set_token(token.to_owned());
-        self.shared.token.send_replace(token.to_owned());
-        Ok(())
+        match self.shared.control(Control::UpdateToken(token.to_owned())) {
+            true => Ok(()),
+            false => Err(Error::Shutdown),
+        }
     }
 
     /// The signed-in user.
@@ -186,26 +190,30 @@ impl Client {
     /// A user by identity.
     pub async fn get_user(&self, identity: &str) -> Result<User> {
         let user = self.shared.rest.get_user(identity).await?;
-        Ok(self.shared.apply_user(user))
+        self.shared.apply(|m| m.apply_user(user.clone())).await;
+        Ok(User::new(self.shared.clone(), user))
     }
 
     /// A conversation by SID. Known conversations come from the cache, others
     /// from the server (which refuses ones the user may not see).
     pub async fn get_conversation_by_sid(&self, sid: &str) -> Result<Conversation> {
-        if let Some(cell) = self.shared.cell(sid) {
-            return Ok(self.shared.conversation(cell));
+        let known = self.shared.model().conv(sid).map(|c| c.entry.clone());
+        match known {
+            Some(entry) => Ok(Conversation::new(self.shared.clone(), entry)),
+            None => self.fetch_conversation(sid).await,
         }
-        self.fetch_conversation(sid).await
     }
 
     /// A conversation by its unique name.
     pub async fn get_conversation_by_unique_name(&self, unique_name: &str) -> Result<Conversation> {
-        let known = lock(&self.shared.convs)
-            .values()
-            .find(|c| c.data.read().unwrap_or_else(|e| e.into_inner()).conv.unique_name.as_deref() == Some(unique_name))
-            .cloned();
+        let known = self
+            .shared
+            .model()
+            .convs()
+            .find(|(_, c)| c.entry.conversation.unique_name.as_deref() == Some(unique_name))
+            .map(|(_, c)| c.entry.clone());
         match known {
-            Some(cell) => Ok(self.shared.conversation(cell)),
+            Some(entry) => Ok(Conversation::new(self.shared.clone(), entry)),
             None => self.fetch_conversation(unique_name).await,
         }
     }
@@ -218,7 +226,7 @@ impl Client {
             Err(e) if matches!(e.status(), Some(403 | 404)) => None,
             Err(e) => return Err(e),
         };
-        self.shared.apply(&sid, Some(conv), Some(user)).ok_or_else(|| Error::Decode("conversation vanished".into()))
+        Ok(known_conversation(&self.shared, conv, Some(user)).await)
     }
 
     /// The conversations the user participates in, a page at a time (50 per
@@ -243,14 +251,11 @@ impl Client {
         };
         let conv = self.shared.rest.create_conversation(&params).await?;
         let sid = conv.sid.clone();
-        let handle =
-            self.shared.apply(&sid, Some(conv), None).ok_or_else(|| Error::Decode("no conversation".into()))?;
+        let handle = known_conversation(&self.shared, conv, None).await;
         // The server makes a person their conversation's first participant; join
         // explicitly only where it did not (e.g. an older server).
         match self.shared.rest.get_user_conversation(&self.shared.identity, &sid).await {
-            Ok(state) => {
-                self.shared.apply(&sid, None, Some(Some(state)));
-            }
+            Ok(state) => self.shared.apply(|m| m.upsert_conversation(&sid, None, Some(Some(state)))).await,
             Err(e) if matches!(e.status(), Some(403 | 404)) => handle.join().await?,
             Err(e) => return Err(e),
         }
@@ -260,14 +265,55 @@ impl Client {
     /// Stops the stream task and closes the connection. Handles stay readable;
     /// calls on them still reach the server over REST.
     pub async fn shutdown(&self) {
-        let _ = self.stop.send(true);
-        let mut rx = self.shared.state.subscribe();
+        let _ = self.control.send(Control::Shutdown);
+        let mut rx = self.shared.link.state.subscribe();
         let _ = tokio::time::timeout(
             Duration::from_secs(5),
             rx.wait_for(|s| matches!(s, ConnectionState::Disconnected | ConnectionState::Denied)),
         )
         .await;
     }
+}
+
+/// Runs the engine until the client shuts down (or every `Client` clone is dropped).
+async fn run(
+    mut engine: Engine,
+    mut control: mpsc::UnboundedReceiver<Control>,
+    _shared: Arc<Shared>,
+    _events: Arc<broadcast::Sender<Event>>,
+) {
+    loop {
+        match engine.step(&mut control, None).await {
+            Step::Command(None | Some(Control::Shutdown)) => break,
+            Step::Command(Some(Control::Typing(sid))) => {
+                if let Err(e) = engine.typing(sid).await {
+                    tracing::debug!(%e, "typing frame not sent");
+                }
+            }
+            Step::Command(Some(Control::UpdateToken(token))) => {
+                if let Err(e) = engine.update_token(token) {
+                    tracing::warn!(%e, "token refused");
+                }
+            }
+            Step::Connected | Step::Timer => {}
+        }
+    }
+    engine.shut_down().await;
+}
+
+/// Applies a conversation read over REST (with the user's state in it, when
+/// read too) and returns its handle.
+async fn known_conversation(
+    shared: &Arc<Shared>,
+    conv: api::Conversation,
+    user: Option<Option<api::UserConversation>>,
+) -> Conversation {
+    let sid = conv.sid.clone();
+    let fallback =
+        crate::sdk::state::change::ConversationEntry { conversation: conv.clone(), user_state: user.clone().flatten() };
+    shared.apply(|m| m.upsert_conversation(&sid, Some(conv), user)).await;
+    let entry = shared.model().conv(&sid).map(|c| c.entry.clone()).unwrap_or(fallback);
+    Conversation::new(shared.clone(), entry)
 }
 
 /// One page of the user's conversations, starting at `url` (or the first).
@@ -280,21 +326,20 @@ fn conversations_page(
         let mut items = Vec::with_capacity(page.items.len());
         for conv in page.items {
             let sid = conv.sid.clone();
-            let user = match shared.cell(&sid).and_then(|c| c.data.read().ok().and_then(|d| d.user.clone())) {
+            let held = shared.model().conv(&sid).and_then(|c| c.entry.user_state.clone());
+            let user = match held {
                 Some(u) => Some(u),
                 None => shared.rest.get_user_conversation(&shared.identity, &sid).await.ok(),
             };
-            if let Some(handle) = shared.apply(&sid, Some(conv), Some(user)) {
-                items.push(handle);
-            }
+            items.push(known_conversation(&shared, conv, Some(user)).await);
         }
         let next = page.meta.next_page_url.map(|u| {
             let shared = shared.clone();
-            Box::new(move || conversations_page(shared.clone(), Some(u.clone()))) as super::paginator::Fetch<_>
+            Box::new(move || conversations_page(shared.clone(), Some(u.clone()))) as Fetch<_>
         });
         let prev = page.meta.previous_page_url.map(|u| {
             let shared = shared.clone();
-            Box::new(move || conversations_page(shared.clone(), Some(u.clone()))) as super::paginator::Fetch<_>
+            Box::new(move || conversations_page(shared.clone(), Some(u.clone()))) as Fetch<_>
         });
         Ok(Paginator::new(items, prev, next))
     })

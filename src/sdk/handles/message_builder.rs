@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::conversation::Conversation;
-use super::error::Result;
 use crate::api::params::MessageParams;
+use crate::sdk::error::Result;
 
 /// Assembles a message; `build` freezes it, `send` posts it.
 #[derive(Debug, Clone)]

@@ -1,4 +1,4 @@
-//! Our own writes, waiting for their echo on the stream. A REST reply is
+//! The echo rule: our own writes, waiting for their echo on the stream. A REST reply is
 //! applied at once, but the stream may still deliver events of earlier
 //! commits after it (the server publishes asynchronously); applying those
 //! would flick the model back. Events arrive in commit order, so until the
@@ -54,7 +54,7 @@ pub struct Echoes {
 
 impl Echoes {
     /// Records a write whose reply was applied; `(key, value)` from `EchoKey::*`.
-    pub fn expect(&mut self, (key, value): (EchoKey, String)) {
+    pub fn await_echo(&mut self, (key, value): (EchoKey, String)) {
         self.waiting.insert(key, (value, Instant::now()));
     }
 
@@ -89,12 +89,12 @@ mod tests {
     fn events_before_the_echo_are_skipped_and_after_it_admitted() {
         let mut e = Echoes::default();
         assert!(e.admit(k("a")), "nothing awaited");
-        e.expect(k("c"));
+        e.await_echo(k("c"));
         assert!(!e.admit(k("b")), "an older event flicked the model back");
         assert!(e.admit(k("c")), "the echo itself");
         assert!(e.admit(k("d")), "a later write by someone else");
         let other = (EchoKey::Message("IM2".into()), "x".to_owned());
-        e.expect(k("z"));
+        e.await_echo(k("z"));
         assert!(e.admit(other), "other resources are not held back");
         e.clear();
         assert!(e.admit(k("y")));

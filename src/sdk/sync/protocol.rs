@@ -10,18 +10,10 @@
 //! pages are fetched on request (`Command::LoadOlder` / `LoadNewer`) and answered
 //! with `Diff::MessagesLoaded`; live messages arrive as `Diff::MessageUpserted`.
 
-use crate::api::{Conversation, Message, NotificationLevel, Participant, User, UserConversation};
+use crate::sdk::state::change::ConversationEntry;
+use crate::sdk::wire::connection::ConnectionState;
 
-/// The state of the connection to the server, as the client SDK reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum ConnectionState {
-    #[default]
-    Connecting,
-    Connected,
-    Disconnected,
-    /// The server rejected the token; no reconnect will help until it changes.
-    Denied,
-}
+use crate::api::{Message, NotificationLevel, Participant, User};
 
 /// A command from the UI to the sync task. Each carries what it acts on; the
 /// result comes back as diffs (and, on failure, `Diff::Error`).
@@ -70,7 +62,8 @@ pub enum Command {
         conversation_sid: String,
         message_sid: String,
     },
-    /// The user is typing (the task rate-limits to once per typing timeout).
+    /// The user is typing (sent at most once per Twilio's 5 s typing timeout;
+    /// send it on every keystroke).
     Typing {
         conversation_sid: String,
     },
@@ -178,14 +171,6 @@ pub enum Diff {
     TokenAboutToExpire,
     /// The access token expired; the connection is down until it is replaced.
     TokenExpired,
-}
-
-/// A conversation as the list shows it: the resource plus the user's own state.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConversationEntry {
-    pub conversation: Conversation,
-    /// Unread count, read horizon and notification level of the signed-in user.
-    pub user_state: Option<UserConversation>,
 }
 
 /// What the sync task needs to start. `sdk::sync::spawn(config)` returns a

@@ -1,0 +1,8 @@
+//! One rule each, shared by both front ends: reconnect back-off (`backoff`),
+//! the read horizon that never moves back (`horizon`), the typing throttle at
+//! Twilio's 5 s timeout (`typing`), and token expiry and renewal (`token`).
+
+pub mod backoff;
+pub mod horizon;
+pub mod token;
+pub mod typing;
