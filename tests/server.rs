@@ -18,3 +18,7 @@ mod rest;
 mod stream;
 #[path = "server/tokens.rs"]
 mod tokens;
+#[path = "server/webhook_fixture.rs"]
+mod webhook_fixture;
+#[path = "server/webhooks.rs"]
+mod webhooks;

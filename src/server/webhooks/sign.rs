@@ -23,3 +23,27 @@ pub fn signature(auth_token: &str, url: &str, params: &[(String, String)]) -> St
     }
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    /// Expected values computed by twilio-python 9.13's `RequestValidator.compute_signature`.
+    #[test]
+    fn signatures_match_twilio_pythons_request_validator() {
+        let params =
+            p(&[("EventType", "onMessageAdded"), ("Body", "héllo & bye"), ("Index", "0"), ("AccountSid", "AC1")]);
+        assert_eq!(signature("12345", "http://127.0.0.1:8080/hook?x=1", &params), "6OGZJrShnKTsSG3MrLSW7D4zmw8=");
+        let mut reordered = params.clone();
+        reordered.reverse();
+        assert_eq!(signature("12345", "http://127.0.0.1:8080/hook?x=1", &reordered), "6OGZJrShnKTsSG3MrLSW7D4zmw8=");
+        assert_eq!(
+            signature("12345", "http://127.0.0.1:8080/hook?EventType=onMessageAdded", &[]),
+            "GPmZI9t/eKit1VEAaQGlW+C2gZk="
+        );
+    }
+}
