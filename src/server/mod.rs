@@ -1,8 +1,10 @@
 //! `convo-tui serve`: Twilio Conversations REST v1 on SQLite, plus `/v1/Stream`.
 //!
 //! Shape (after mini-redis and axum's examples): `app` builds the router from
-//! one router per resource in `routes`; `extract` + `auth` say who calls and
-//! decode input into Twilio errors; `store` is SQLite behind one group-commit
+//! one router per resource in `routes` (parse, call, render); `extract` +
+//! `auth` say who calls and decode input into Twilio errors; each write is one
+//! operation in `ops` or `membership`, which looks up (`lookup`), asks `rules`
+//! who may do it, and changes the store; `store` is SQLite behind one group-commit
 //! writer thread (plus a publisher thread that hands committed effects to the
 //! hub, and a checkpointer); `hub` fans events out to `stream` sockets;
 //! `timers` moves conversations to inactive/closed.
@@ -20,10 +22,14 @@ mod auth;
 mod error;
 mod extract;
 mod hub;
+mod lookup;
+mod membership;
+mod ops;
 mod paging;
 pub mod rate_limit;
 mod render;
 mod routes;
+mod rules;
 mod store;
 mod stream;
 mod timers;

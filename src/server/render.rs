@@ -1,6 +1,6 @@
-//! Rows → wire JSON. URLs are absolute, built from the server's public URL or
-//! the request's Host, under `/v1` or `/v1/Services/{IS}` depending on which
-//! form of the path the request used (Twilio answers in the form asked).
+//! Rows → wire JSON (and the stream events that carry it). URLs are absolute,
+//! built from the server's public URL or the request's Host, under `/v1` or
+//! `/v1/Services/{IS}` depending on which form of the path the request used.
 
 use serde_json::{Value, json};
 
@@ -8,7 +8,9 @@ use crate::api::resources::{
     Conversation, ConversationState, LastMessage, Links, Message, NotificationLevel, Participant,
     ParticipantConversation, User, UserConversation,
 };
+use crate::api::stream::EventName;
 use crate::api::time::format_unix;
+use crate::server::hub::{Audience, Effect};
 use crate::server::store::rows::{ConversationRow, MembershipRow, MessageRow, ParticipantRow, UserRow};
 
 /// Where resources live for one request.
@@ -224,4 +226,14 @@ impl Urls {
 /// Serializes a wire resource for an event payload.
 pub fn to_value<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// An event to everyone in conversation `sid`: the audience of most changes.
+pub fn to_conversation(sid: &str, event: EventName, data: Value) -> Effect {
+    Effect::send(Audience::Conversation(sid.to_owned()), event, Some(sid), data)
+}
+
+/// An event about conversation `sid` to `identity` alone (being added or removed).
+pub fn to_only(identity: &str, sid: &str, event: EventName, data: Value) -> Effect {
+    Effect::send(Audience::Only(identity.to_owned()), event, Some(sid), data)
 }

@@ -96,6 +96,24 @@ pub fn duration(param: &str, value: &str) -> ApiResult<i64> {
     Ok(secs)
 }
 
+/// `Timers.Inactive` (or a default inactive timer): a duration of at least 1 minute, in seconds.
+pub fn inactive_timer(param: &str, value: &str) -> ApiResult<i64> {
+    let secs = duration(param, value)?;
+    if secs < 60 {
+        return Err(ApiError::invalid(param, "must be at least 1 minute"));
+    }
+    Ok(secs)
+}
+
+/// `Timers.Closed` (or a default closed timer): a duration of at least 10 minutes, in seconds.
+pub fn closed_timer(param: &str, value: &str) -> ApiResult<i64> {
+    let secs = duration(param, value)?;
+    if secs < 600 {
+        return Err(ApiError::invalid(param, "must be at least 10 minutes"));
+    }
+    Ok(secs)
+}
+
 /// A read horizon: an integer ≥ 0, or empty to clear it (→ `None`).
 pub fn read_index(param: &str, value: &str) -> ApiResult<Option<i64>> {
     if value.is_empty() || value == "null" {

@@ -10,10 +10,10 @@ use axum::routing::get;
 use super::ok;
 use crate::api::params::ListQuery;
 use crate::server::AppState;
-use crate::server::auth::Caller;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::{Ctx, Query};
 use crate::server::paging::{self, PageRequest};
+use crate::server::rules;
 use crate::server::store::participants::{self, Who};
 use crate::server::store::users;
 
@@ -30,11 +30,11 @@ async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> ApiResult<Response> {
         (Some(_), Some(_)) => return Err(ApiError::invalid("Identity", "give either Identity or Address, not both")),
         (None, None) => return Err(ApiError::missing("Identity")),
     };
-    if let Caller::Person(me) = &ctx.caller
-        && !matches!(&who, Who::Identity(i) if i == me)
-    {
-        return Err(ApiError::forbidden("A person may only list their own participant conversations"));
-    }
+    let asked = match &who {
+        Who::Identity(i) => Some(i.as_str()),
+        Who::Address(_) => None,
+    };
+    rules::may_list_participant_conversations(&ctx.caller, asked)?;
     let req = PageRequest::parse(&q, 50, 50, false)?;
     let page = ctx
         .read(move |conn, _, urls| {

@@ -9,13 +9,13 @@ use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::{conversation, ok, standing};
+use super::ok;
 use crate::api::params::ListQuery;
 use crate::server::AppState;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::{Ctx, Path, Query};
 use crate::server::paging::{self, PageRequest, Slice};
-use crate::server::store::messages;
+use crate::server::{lookup, rules};
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -38,10 +38,9 @@ async fn list(ctx: Ctx, Path(path): Path<MessagePath>, Query(q): Query<ListQuery
     let req = PageRequest::parse(&q, 50, 50, false)?;
     let (conversation_sid, message_sid) = ctx
         .read(move |conn, caller, _| {
-            let c = conversation(conn, &path.conversation)?;
-            standing(conn, caller, &c)?;
-            let m = messages::get(conn, &c.sid, &path.message)?
-                .ok_or_else(|| ApiError::not_found(format!("Message {}", path.message)))?;
+            let c = lookup::conversation(conn, &path.conversation)?;
+            rules::may_read_conversation(conn, caller, &c)?;
+            let m = lookup::message(conn, &c, &path.message)?;
             Ok((c.sid, m.sid))
         })
         .await?;

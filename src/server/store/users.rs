@@ -89,3 +89,13 @@ pub fn share_a_conversation(conn: &Connection, a: &str, b: &str) -> rusqlite::Re
     )?
     .exists([a, b])
 }
+
+/// The identities of everyone in a conversation with `identity` (themselves included, once each).
+pub fn co_participants(conn: &Connection, identity: &str) -> rusqlite::Result<Vec<String>> {
+    conn.prepare_cached(
+        "SELECT DISTINCT o.identity FROM participants me JOIN participants o \
+         ON o.conversation_sid = me.conversation_sid WHERE me.identity = ?1 AND o.identity IS NOT NULL",
+    )?
+    .query_map([identity], |r| r.get(0))?
+    .collect()
+}

@@ -1,0 +1,229 @@
+//! Message operations: create (with `Idempotency-Key`: the same key from the
+//! same caller within 24 h answers with the first message, never a second
+//! one), update, delete. Who authors, edits and deletes is `rules`' to say.
+
+use crate::api::params::MessageParams;
+use crate::api::stream::EventName;
+use crate::api::time::now_unix;
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::extract::Ctx;
+use crate::server::hub::{Audience, Effect};
+use crate::server::lookup;
+use crate::server::render::{Urls, to_conversation, to_value};
+use crate::server::rules;
+use crate::server::store::rows::{ConversationRow, MessageRow};
+use crate::server::store::{messages, participants};
+use crate::server::validate;
+
+fn body(p: &MessageParams) -> ApiResult<Option<String>> {
+    match &p.body {
+        Some(b) if b.len() > validate::MESSAGE_BODY_BYTES => Err(ApiError::invalid(
+            "Body",
+            format!("is {} bytes, more than the limit of {}", b.len(), validate::MESSAGE_BODY_BYTES),
+        )),
+        other => Ok(other.clone()),
+    }
+}
+
+/// A validated new message (`POST …/Messages`).
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    /// Used only when the account posts; a person always posts as themselves.
+    pub author: Option<String>,
+    pub body: Option<String>,
+    pub attributes: String,
+    pub content_sid: Option<String>,
+    pub date_created: i64,
+    pub date_updated: i64,
+    /// The `Idempotency-Key` header, if sent.
+    pub idempotency_key: Option<String>,
+}
+
+impl NewMessage {
+    pub fn from_params(p: &MessageParams, idempotency_key: Option<String>) -> ApiResult<Self> {
+        let body = body(p)?;
+        let attributes = match &p.attributes {
+            Some(a) => validate::attributes("Attributes", a, validate::MESSAGE_ATTRIBUTES_BYTES)?,
+            None => "{}".into(),
+        };
+        if let Some(s) = &p.subject {
+            validate::name("Subject", s)?;
+        }
+        if !p.media_sid.is_empty() {
+            return Err(ApiError::invalid("MediaSid", "media is not supported by this server"));
+        }
+        if let Some(c) = &p.content_sid
+            && !crate::api::sid::is_sid("HX", c)
+        {
+            return Err(ApiError::invalid("ContentSid", "must be an HX SID"));
+        }
+        if body.as_deref().is_none_or(str::is_empty) && p.content_sid.is_none() {
+            return Err(ApiError::missing("Body"));
+        }
+        let now = now_unix();
+        let date_created =
+            p.date_created.as_deref().map(|d| validate::date("DateCreated", d)).transpose()?.unwrap_or(now);
+        let date_updated =
+            p.date_updated.as_deref().map(|d| validate::date("DateUpdated", d)).transpose()?.unwrap_or(date_created);
+        if let Some(a) = &p.author {
+            validate::name("Author", a)?;
+        }
+        Ok(Self {
+            author: p.author.clone(),
+            body,
+            attributes,
+            content_sid: p.content_sid.clone(),
+            date_created,
+            date_updated,
+            idempotency_key,
+        })
+    }
+}
+
+/// Operation: `ctx.caller` posts `new` in conversation `conversation`.
+pub async fn create(ctx: &Ctx, conversation: String, new: NewMessage) -> ApiResult<MessageRow> {
+    let caller = ctx.caller.clone();
+    // The writer does only the SQL; JSON is rendered by the route and, for
+    // streams, on the publisher thread, so the one writer thread spends nothing on it.
+    let event_urls = ctx.urls.clone();
+    let now = now_unix();
+    ctx.state
+        .store
+        .write(move |conn| {
+            if let Some(k) = &new.idempotency_key
+                && let Some(first) = messages::idempotent_message(conn, &caller.key(), k, now)?
+            {
+                let first = first.ok_or_else(|| {
+                    ApiError::not_found(format!("the message first posted with Idempotency-Key {k} (it was deleted)"))
+                })?;
+                return Ok((first, Vec::new()));
+            }
+            let c = lookup::conversation(conn, &conversation)?;
+            let s = rules::standing(conn, &caller, &c)?;
+            let (author, participant_sid) = rules::message_author(&s, new.author.as_deref(), |author| {
+                Ok(participants::get(conn, &c.sid, author)?.map(|p| p.sid))
+            })?;
+            let mut m = MessageRow {
+                conversation_sid: c.sid.clone(),
+                idx: 0,
+                sid: messages::new_message_sid(),
+                author,
+                body: new.body,
+                attributes: new.attributes,
+                participant_sid,
+                date_created: new.date_created,
+                date_updated: Some(new.date_updated),
+                media: None,
+                content_sid: new.content_sid,
+            };
+            messages::insert(conn, &mut m)?;
+            if let Some(k) = &new.idempotency_key {
+                messages::remember_key(conn, &caller.key(), k, &m.sid, now)?;
+            }
+            let mut effects = Vec::with_capacity(2);
+            if let Some(author) = &m.author {
+                effects.push(Effect::MessageBy { conversation: c.sid.clone(), identity: author.clone() });
+            }
+            let (row, urls) = (m.clone(), event_urls.clone());
+            effects.push(Effect::send_lazy(
+                Audience::Conversation(c.sid.clone()),
+                EventName::MessageAdded,
+                &c.sid,
+                move || serde_json::to_string(&urls.message_json(&row)).unwrap_or_default(),
+            ));
+            // No `conversationUpdated` here: `messageAdded` already tells every
+            // receiver the conversation's new last message and count, and a
+            // second frame per message per subscriber halved fan-out capacity
+            // (docs/performance.md). Edits and deletions still send one.
+            Ok((m, effects))
+        })
+        .await
+}
+
+/// A validated change to a message (`POST …/Messages/{Sid}`).
+#[derive(Debug, Clone)]
+pub struct MessageChange {
+    pub body: Option<String>,
+    pub attributes: Option<String>,
+    /// Applied only when the account edits.
+    pub author: Option<String>,
+    pub date_created: Option<i64>,
+    pub date_updated: Option<i64>,
+}
+
+impl MessageChange {
+    pub fn from_params(p: &MessageParams) -> ApiResult<Self> {
+        let body = body(p)?;
+        let attributes = p
+            .attributes
+            .as_deref()
+            .map(|a| validate::attributes("Attributes", a, validate::MESSAGE_ATTRIBUTES_BYTES))
+            .transpose()?;
+        let date_created = p.date_created.as_deref().map(|d| validate::date("DateCreated", d)).transpose()?;
+        let date_updated = p.date_updated.as_deref().map(|d| validate::date("DateUpdated", d)).transpose()?;
+        if let Some(s) = &p.subject {
+            validate::name("Subject", s)?;
+        }
+        if let Some(a) = &p.author {
+            validate::name("Author", a)?;
+        }
+        Ok(Self { body, attributes, author: p.author.clone(), date_created, date_updated })
+    }
+}
+
+/// Operation: `ctx.caller` changes message `message` of `conversation` as `change` says.
+pub async fn update(ctx: &Ctx, conversation: String, message: String, change: MessageChange) -> ApiResult<MessageRow> {
+    ctx.write(move |conn, caller, urls| {
+        let c = lookup::conversation(conn, &conversation)?;
+        let s = rules::standing(conn, caller, &c)?;
+        let mut m = lookup::message(conn, &c, &message)?;
+        rules::may_edit_message(&s, &m)?;
+        if let Some(b) = change.body {
+            m.body = Some(b);
+        }
+        if let Some(a) = change.attributes {
+            m.attributes = a;
+        }
+        if let Some(a) = change.author.filter(|_| rules::may_set_author(caller)) {
+            m.author = Some(a);
+        }
+        if let Some(d) = change.date_created {
+            m.date_created = d;
+        }
+        m.date_updated = Some(change.date_updated.unwrap_or_else(now_unix));
+        messages::update(conn, &m)?;
+        let effects = vec![to_conversation(&c.sid, EventName::MessageUpdated, to_value(&urls.message_json(&m)))];
+        Ok((m, effects))
+    })
+    .await
+}
+
+/// Operation: `ctx.caller` deletes message `message` of `conversation`.
+pub async fn delete(ctx: &Ctx, conversation: String, message: String) -> ApiResult<()> {
+    ctx.write(move |conn, caller, urls| {
+        let c = lookup::conversation(conn, &conversation)?;
+        let s = rules::standing(conn, caller, &c)?;
+        let m = lookup::message(conn, &c, &message)?;
+        rules::may_delete_message(&s, &m)?;
+        messages::delete(conn, &m)?;
+        let after = lookup::conversation(conn, &c.sid)?;
+        let effects = vec![
+            to_conversation(&c.sid, EventName::MessageRemoved, to_value(&urls.message_json(&m))),
+            conversation_updated(urls, after),
+        ];
+        Ok(((), effects))
+    })
+    .await
+}
+
+/// The conversation after a message change, for `conversationUpdated`
+/// (rendered only if some stream will receive it).
+fn conversation_updated(urls: &Urls, c: ConversationRow) -> Effect {
+    let urls = urls.clone();
+    Effect::send_lazy(
+        Audience::Conversation(c.sid.clone()),
+        EventName::ConversationUpdated,
+        &c.sid.clone(),
+        move || serde_json::to_string(&urls.conversation_json(&c)).unwrap_or_default(),
+    )
+}

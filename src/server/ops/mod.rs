@@ -1,0 +1,12 @@
+//! Operations: one function per write (conversation, message and user create,
+//! update, delete), called by the routes once the input is parsed and validated.
+//!
+//! Each operation is the one place where "caller X is about to do Y with these
+//! params" is known before the store is touched (where pre-event hooks go);
+//! inside its write transaction it looks up, asks `rules`, changes the store
+//! and returns the row with the events to publish once committed. Participant
+//! operations live in `membership`.
+
+pub mod conversations;
+pub mod messages;
+pub mod users;

@@ -1,0 +1,119 @@
+//! User operations: create, update, delete. Users are also made implicitly
+//! when an identity first appears (`AppState::ensure_user`, membership).
+
+use crate::api::error::ErrorCode;
+use crate::api::params::UserParams;
+use crate::api::sid::{new_sid, prefix};
+use crate::api::stream::EventName;
+use crate::api::time::now_unix;
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::extract::Ctx;
+use crate::server::hub::{Audience, Effect};
+use crate::server::lookup;
+use crate::server::render::to_value;
+use crate::server::rules;
+use crate::server::store::rows::UserRow;
+use crate::server::store::users;
+use crate::server::validate;
+
+/// The validated fields of a user create or update; `None` leaves a field alone.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub friendly_name: Option<String>,
+    pub attributes: Option<String>,
+    /// `Some(None)`: `RoleSid=` sent empty, clearing it.
+    pub role_sid: Option<Option<String>>,
+}
+
+impl UserChange {
+    pub fn from_params(p: &UserParams) -> ApiResult<Self> {
+        let mut change = Self::default();
+        if let Some(n) = &p.friendly_name {
+            change.friendly_name = Some(validate::name("FriendlyName", n)?);
+        }
+        if let Some(a) = &p.attributes {
+            change.attributes = Some(validate::attributes("Attributes", a, validate::USER_ATTRIBUTES_BYTES)?);
+        }
+        if let Some(r) = &p.role_sid {
+            if !r.is_empty() && !crate::api::sid::is_sid("RL", r) {
+                return Err(ApiError::invalid("RoleSid", "must be an RL SID"));
+            }
+            change.role_sid = Some(Some(r.clone()).filter(|r| !r.is_empty()));
+        }
+        Ok(change)
+    }
+
+    fn apply(&self, u: &mut UserRow) {
+        if let Some(n) = &self.friendly_name {
+            u.friendly_name = Some(n.clone());
+        }
+        if let Some(a) = &self.attributes {
+            u.attributes = a.clone();
+        }
+        if let Some(r) = &self.role_sid {
+            u.role_sid = r.clone();
+        }
+    }
+}
+
+/// Operation: `ctx.caller` creates a user as `p` says (checked only once the
+/// caller may create users, so a person learns nothing from the validation).
+pub async fn create(ctx: &Ctx, p: &UserParams) -> ApiResult<UserRow> {
+    rules::may_create_user(&ctx.caller)?;
+    let identity = validate::identity(p.identity.as_deref().ok_or_else(|| ApiError::missing("Identity"))?)?;
+    let change = UserChange::from_params(p)?;
+    let now = now_unix();
+    let mut u = UserRow {
+        id: 0,
+        sid: new_sid(prefix::USER),
+        identity,
+        friendly_name: None,
+        attributes: "{}".into(),
+        role_sid: None,
+        date_created: now,
+        date_updated: now,
+    };
+    change.apply(&mut u);
+    ctx.write(move |conn, _, _| {
+        if users::get(conn, &u.identity)?.is_some() {
+            return Err(ApiError::new(ErrorCode::UserExists, format!("User {} already exists", u.identity)));
+        }
+        users::insert(conn, &u)?;
+        Ok((u, Vec::new()))
+    })
+    .await
+}
+
+/// Operation: `ctx.caller` changes user `user` as `change` says.
+pub async fn update(ctx: &Ctx, user: String, change: UserChange) -> ApiResult<UserRow> {
+    ctx.write(move |conn, caller, urls| {
+        let mut u = lookup::user(conn, &user)?;
+        rules::may_update_user(caller, &u)?;
+        change.apply(&mut u);
+        u.date_updated = now_unix();
+        users::update(conn, &u)?;
+        // Everyone who shares a conversation with the user sees the change.
+        let mut audience = users::co_participants(conn, &u.identity)?;
+        if !audience.contains(&u.identity) {
+            audience.push(u.identity.clone());
+        }
+        let json = to_value(&urls.user_json(&u));
+        let effects = vec![Effect::send(Audience::Users(audience), EventName::UserUpdated, None, json)];
+        Ok((u, effects))
+    })
+    .await
+}
+
+/// Operation: `ctx.caller` deletes user `user`.
+pub async fn delete(ctx: &Ctx, user: String) -> ApiResult<()> {
+    rules::may_delete_user(&ctx.caller)?;
+    let identity = ctx
+        .write(move |conn, _, _| {
+            let u = lookup::user(conn, &user)?;
+            users::delete(conn, &u.sid)?;
+            Ok((u.identity, Vec::new()))
+        })
+        .await?;
+    ctx.state.forget_user(&identity);
+    Ok(())
+}
