@@ -22,3 +22,5 @@ mod tokens;
 mod webhook_fixture;
 #[path = "server/webhooks.rs"]
 mod webhooks;
+#[path = "server/webhooks_pre.rs"]
+mod webhooks_pre;

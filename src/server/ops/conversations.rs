@@ -20,6 +20,7 @@ use crate::server::rules;
 use crate::server::store::conversations;
 use crate::server::store::rows::ConversationRow;
 use crate::server::validate;
+use crate::server::webhooks::{Changes, event::pre, pre_event};
 
 /// The validated fields of a conversation create or update; `None` leaves a field alone.
 #[derive(Debug, Clone, Default)]
@@ -125,6 +126,20 @@ impl ConversationChange {
     }
 }
 
+/// What a pre-event webhook changed, folded into the change (checked as if sent).
+fn apply_webhook_changes(change: &mut ConversationChange, w: Changes) -> ApiResult<()> {
+    if let Some(n) = w.friendly_name {
+        change.friendly_name = Some(validate::name("FriendlyName", &n)?);
+    }
+    if let Some(u) = w.unique_name {
+        change.unique_name = Some(validate::unique_name(&u)?);
+    }
+    if let Some(a) = w.attributes {
+        change.attributes = Some(validate::attributes("Attributes", &a, validate::CONVERSATION_ATTRIBUTES_BYTES)?);
+    }
+    Ok(())
+}
+
 fn unique_name_free(conn: &Connection, c: &ConversationRow) -> ApiResult<()> {
     if let Some(name) = &c.unique_name
         && conversations::unique_name_taken(conn, name, &c.sid)?
@@ -164,6 +179,26 @@ pub async fn create(ctx: &Ctx, change: ConversationChange, initial: Vec<NewParti
     if change.date_updated.is_none() && change.date_created.is_some() {
         c.date_updated = c.date_created;
     }
+    let proposed = {
+        let (urls, c) = (ctx.urls.clone(), c.clone());
+        move |_: &Connection| {
+            let mut v = to_value(&urls.conversation_json(&c));
+            // Not made yet: Twilio's onConversationAdd has no ConversationSid.
+            v["sid"] = serde_json::Value::Null;
+            Ok(v)
+        }
+    };
+    let mut by_webhook = ConversationChange::default();
+    apply_webhook_changes(&mut by_webhook, pre_event(&ctx.state, pre::CONVERSATION_ADD, proposed).await?)?;
+    if let Some(n) = by_webhook.friendly_name {
+        c.friendly_name = Some(n);
+    }
+    if let Some(u) = by_webhook.unique_name {
+        c.unique_name = u;
+    }
+    if let Some(a) = by_webhook.attributes {
+        c.attributes = a;
+    }
     ctx.write(move |conn, caller, urls| {
         unique_name_free(conn, &c)?;
         conversations::insert(conn, &c)?;
@@ -187,7 +222,19 @@ pub async fn create(ctx: &Ctx, change: ConversationChange, initial: Vec<NewParti
 }
 
 /// Operation: `ctx.caller` changes conversation `conversation` as `change` says.
-pub async fn update(ctx: &Ctx, conversation: String, change: ConversationChange) -> ApiResult<ConversationRow> {
+pub async fn update(ctx: &Ctx, conversation: String, mut change: ConversationChange) -> ApiResult<ConversationRow> {
+    let proposed = {
+        let (caller, urls, conversation, change) =
+            (ctx.caller.clone(), ctx.urls.clone(), conversation.clone(), change.clone());
+        move |conn: &Connection| {
+            let mut c = lookup::conversation(conn, &conversation)?;
+            rules::standing(conn, &caller, &c)?;
+            change.apply(&mut c, now_unix());
+            Ok(to_value(&urls.conversation_json(&c)))
+        }
+    };
+    let changes = pre_event(&ctx.state, pre::CONVERSATION_UPDATE, proposed).await?;
+    apply_webhook_changes(&mut change, changes)?;
     ctx.write(move |conn, caller, urls| {
         let mut c = lookup::conversation(conn, &conversation)?;
         let s = rules::standing(conn, caller, &c)?;
@@ -204,6 +251,15 @@ pub async fn update(ctx: &Ctx, conversation: String, change: ConversationChange)
 
 /// Operation: `ctx.caller` deletes conversation `conversation` with its messages and participants.
 pub async fn delete(ctx: &Ctx, conversation: String) -> ApiResult<()> {
+    let proposed = {
+        let (caller, urls, conversation) = (ctx.caller.clone(), ctx.urls.clone(), conversation.clone());
+        move |conn: &Connection| {
+            let c = lookup::conversation(conn, &conversation)?;
+            rules::standing(conn, &caller, &c)?;
+            Ok(to_value(&urls.conversation_json(&c)))
+        }
+    };
+    pre_event(&ctx.state, pre::CONVERSATION_REMOVE, proposed).await?;
     ctx.write(move |conn, caller, urls| {
         let c = lookup::conversation(conn, &conversation)?;
         let s = rules::standing(conn, caller, &c)?;

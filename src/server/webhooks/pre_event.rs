@@ -33,7 +33,8 @@ pub struct Changes {
 /// The fields a receiver may change for each event.
 fn allowed(event: &str) -> &'static [&'static str] {
     match event {
-        event::pre::MESSAGE_ADD | event::pre::MESSAGE_UPDATE => &["body", "author", "attributes"],
+        event::pre::MESSAGE_ADD => &["body", "author", "attributes"],
+        event::pre::MESSAGE_UPDATE => &["body", "attributes"],
         event::pre::CONVERSATION_ADD | event::pre::CONVERSATION_UPDATE => {
             &["friendly_name", "unique_name", "attributes"]
         }
@@ -81,27 +82,51 @@ fn pre_target(conn: &rusqlite::Connection) -> rusqlite::Result<Option<ScopeRow>>
     Ok(None)
 }
 
-/// Calls the pre-event webhook for `event` with the proposed change's
-/// parameters (the event's own: `ConversationSid`, `Body`, …), if one is
-/// configured for it and the current request fires it. `Ok` carries the changes
-/// to apply; `Err` is the refusal to answer with.
-pub async fn pre_event(state: &AppState, event: &'static str, proposed: Params) -> ApiResult<Changes> {
+/// The parameters of a pre-event, from the proposed resource's JSON (shaped
+/// as the REST API renders it: `sid`, `conversation_sid`, `body`, …).
+fn proposed_params(event: &str, v: &Value) -> Params {
+    let mut p = Params::new();
+    match event {
+        event::pre::MESSAGE_ADD | event::pre::MESSAGE_UPDATE | event::pre::MESSAGE_REMOVE => event::message(&mut p, v),
+        event::pre::PARTICIPANT_ADD | event::pre::PARTICIPANT_UPDATE | event::pre::PARTICIPANT_REMOVE => {
+            event::participant(&mut p, v)
+        }
+        event::pre::USER_UPDATE => event::user(&mut p, v),
+        _ => event::conversation(&mut p, v),
+    }
+    p
+}
+
+/// Calls the pre-event webhook for `event`, if one is configured for it and
+/// the current request fires it. `proposed` describes the change as the REST
+/// JSON of the resource it would leave (built on a read connection, and only
+/// when the webhook will be called). `Ok` carries the changes to apply; `Err`
+/// is the refusal to answer with (and then nothing is stored).
+pub async fn pre_event<F>(state: &AppState, event: &'static str, proposed: F) -> ApiResult<Changes>
+where
+    F: FnOnce(&rusqlite::Connection) -> ApiResult<Value> + Send + 'static,
+{
     let tap = &state.store.webhooks;
     let origin = Origin::current();
     if !tap.maybe_configured() || !Origin::fires_service_webhooks(origin.as_ref()) {
         return Ok(Changes::default());
     }
-    let Some(target) = state.store.read(|conn| Ok(pre_target(conn)?)).await? else {
-        return Ok(Changes::default());
-    };
-    let Some(url) = target.pre_url.filter(|_| event::wanted(&target.filters, event)) else {
-        return Ok(Changes::default());
-    };
+    let found = state
+        .store
+        .read(move |conn| {
+            let Some(target) = pre_target(conn)? else { return Ok(None) };
+            let Some(url) = target.pre_url.clone().filter(|_| event::wanted(&target.filters, event)) else {
+                return Ok(None);
+            };
+            Ok(Some((url, target.method, proposed(conn)?)))
+        })
+        .await?;
+    let Some((url, method, resource)) = found else { return Ok(Changes::default()) };
     let mut params = event::common(event, &tap.account_sid, &tap.service_sid, origin.as_ref());
-    params.extend(proposed);
+    params.extend(proposed_params(event, &resource));
     params.push(("RetryCount".into(), "0".into()));
     let token = uuid::Uuid::new_v4().simple().to_string();
-    match send(&state.credentials.auth_token, &url, &target.method, &params, &token, TIMEOUT).await {
+    match send(&state.credentials.auth_token, &url, &method, &params, &token, TIMEOUT).await {
         Answer::Status(s, body) if (200..300).contains(&s) => Ok(changes(event, &body)),
         Answer::Status(s, _) => Err(refused(event, &format!("it answered {s}"))),
         Answer::Failed(why) => Err(refused(event, &why)),
