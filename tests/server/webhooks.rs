@@ -117,11 +117,18 @@ async fn sdk_callers_fire_service_webhooks_and_rest_callers_only_when_they_ask()
 }
 
 #[tokio::test]
-async fn state_changes_and_removals_fire_their_own_events() {
+async fn state_changes_removals_and_new_users_fire_their_own_events() {
     let t = Hooked::start(fast_policy()).await;
     let rx = Receiver::start().await;
-    t.service_hook(&rx.url("/hook"), &["onConversationStateUpdated", "onConversationRemoved", "onParticipantRemoved"])
-        .await;
+    t.service_hook(
+        &rx.url("/hook"),
+        &["onConversationStateUpdated", "onConversationRemoved", "onParticipantRemoved", "onUserAdded"],
+    )
+    .await;
+    let (status, carol) = t.post("/v1/Users", &[("Identity", "carol")], true).await;
+    assert_eq!(status, 201, "{carol}");
+    let added = &rx.events("/hook", "onUserAdded", 1).await[0];
+    assert_eq!((added.get("Identity"), added.get("UserSid")), ("carol", carol["sid"].as_str().unwrap()));
     let c = t.conversation("stateful").await;
     t.post(&format!("/v1/Conversations/{c}/Participants"), &[("Identity", "bob")], true).await;
     t.post(&format!("/v1/Conversations/{c}"), &[("State", "inactive")], true).await;
