@@ -20,3 +20,9 @@ mod roles;
 mod stream;
 #[path = "server/tokens.rs"]
 mod tokens;
+#[path = "server/webhook_fixture.rs"]
+mod webhook_fixture;
+#[path = "server/webhooks.rs"]
+mod webhooks;
+#[path = "server/webhooks_pre.rs"]
+mod webhooks_pre;

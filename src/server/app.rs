@@ -14,7 +14,7 @@ use super::routes::{
     configuration, conversations, messages, participant_conversations, participants, receipts, roles, services,
     user_conversations, users,
 };
-use super::stream;
+use super::{stream, webhooks};
 
 /// Largest request body: comfortably above the biggest valid form (a 32 KB
 /// body plus 4 KB of attributes, percent-encoded), far below anything harmful.
@@ -32,6 +32,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             .merge(participant_conversations::router())
             .merge(roles::router())
             .merge(configuration::router())
+            .merge(webhooks::router())
     };
     let v1 = resources().merge(services::router()).route("/Stream", get(stream::upgrade));
     Router::new()
@@ -41,5 +42,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), webhooks::with_origin))
         .with_state(state)
 }

@@ -27,6 +27,7 @@ use crate::server::rules::permissions::RoleType;
 use crate::server::store::rows::{ConversationRow, MembershipRow, ParticipantRow, UserRow};
 use crate::server::store::{configuration, participants, users};
 use crate::server::validate;
+use crate::server::webhooks::{event::pre, pre_event};
 
 /// A validated participant to add: a chat identity or a messaging binding.
 pub struct NewParticipant {
@@ -129,7 +130,23 @@ fn new_row(conversation_sid: &str, identity: Option<String>, binding: Option<Str
 
 /// Operation: `ctx.caller` adds `new` to the conversation `conversation`
 /// (a person adding themselves joins it).
-pub async fn add(ctx: &Ctx, conversation: String, new: NewParticipant) -> ApiResult<ParticipantRow> {
+pub async fn add(ctx: &Ctx, conversation: String, mut new: NewParticipant) -> ApiResult<ParticipantRow> {
+    let proposed = {
+        let (caller, conversation, identity) = (ctx.caller.clone(), conversation.clone(), new.identity.clone());
+        let binding: serde_json::Value =
+            new.binding.as_ref().and_then(|(j, _, _)| serde_json::from_str(j).ok()).unwrap_or_default();
+        let (attributes, role_sid) = (new.attributes.clone().unwrap_or_else(|| "{}".into()), new.role_sid.clone());
+        let sets_role = role_sid.is_some();
+        move |conn: &Connection| {
+            let c = lookup::conversation(conn, &conversation)?;
+            rules::may_add_participant(conn, &caller, &c, identity.as_deref(), sets_role)?;
+            Ok(json!({"conversation_sid": c.sid, "identity": identity, "attributes": attributes,
+                      "role_sid": role_sid, "messaging_binding": binding}))
+        }
+    };
+    if let Some(a) = pre_event(&ctx.state, pre::PARTICIPANT_ADD, proposed).await?.attributes {
+        new.attributes = Some(validate::attributes("Attributes", &a, validate::PARTICIPANT_ATTRIBUTES_BYTES)?);
+    }
     ctx.write(move |conn, caller, urls| {
         let c = lookup::conversation(conn, &conversation)?;
         rules::may_add_participant(conn, caller, &c, new.identity(), new.role_sid.is_some())?;
@@ -301,8 +318,24 @@ pub async fn update(
     ctx: &Ctx,
     conversation: String,
     participant: String,
-    change: ParticipantChange,
+    mut change: ParticipantChange,
 ) -> ApiResult<ParticipantRow> {
+    let proposed = {
+        let (caller, urls, attributes) = (ctx.caller.clone(), ctx.urls.clone(), change.attributes.clone());
+        let (conversation, participant) = (conversation.clone(), participant.clone());
+        move |conn: &Connection| {
+            let c = lookup::conversation(conn, &conversation)?;
+            rules::standing(conn, &caller, &c)?;
+            let mut v = to_value(&urls.participant_json(&lookup::participant(conn, &c, &participant)?));
+            if let Some(a) = attributes {
+                v["attributes"] = a.into();
+            }
+            Ok(v)
+        }
+    };
+    if let Some(a) = pre_event(&ctx.state, pre::PARTICIPANT_UPDATE, proposed).await?.attributes {
+        change.attributes = Some(validate::attributes("Attributes", &a, validate::PARTICIPANT_ATTRIBUTES_BYTES)?);
+    }
     ctx.write(move |conn, caller, urls| {
         let c = lookup::conversation(conn, &conversation)?;
         let s = rules::standing(conn, caller, &c)?;
@@ -368,6 +401,16 @@ fn updated_effects(conn: &Connection, urls: &Urls, p: &ParticipantRow) -> ApiRes
 
 /// Operation: `ctx.caller` removes participant `participant` from `conversation` (or leaves it).
 pub async fn remove(ctx: &Ctx, conversation: String, participant: String) -> ApiResult<()> {
+    let proposed = {
+        let (caller, urls, conversation, participant) =
+            (ctx.caller.clone(), ctx.urls.clone(), conversation.clone(), participant.clone());
+        move |conn: &Connection| {
+            let c = lookup::conversation(conn, &conversation)?;
+            rules::standing(conn, &caller, &c)?;
+            Ok(to_value(&urls.participant_json(&lookup::participant(conn, &c, &participant)?)))
+        }
+    };
+    pre_event(&ctx.state, pre::PARTICIPANT_REMOVE, proposed).await?;
     ctx.write(move |conn, caller, urls| {
         let c = lookup::conversation(conn, &conversation)?;
         let s = rules::standing(conn, caller, &c)?;

@@ -34,6 +34,7 @@ mod store;
 mod stream;
 mod timers;
 pub mod validate;
+pub mod webhooks;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -46,6 +47,7 @@ use crate::api::time::now_unix;
 use crate::config::Credentials;
 use error::ApiError;
 use hub::Hub;
+pub use webhooks::DeliveryPolicy;
 
 /// How to run a server.
 #[derive(Debug, Clone)]
@@ -71,11 +73,13 @@ pub struct ServerOptions {
     /// Actions per second per identity and conversation for access-token
     /// callers (Twilio's 30 by default); 0 turns the limit off.
     pub rate_limit: u32,
+    /// Webhook delivery: timeout, retries and bounds.
+    pub webhooks: DeliveryPolicy,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        Self { rate_limit: rate_limit::DEFAULT_PER_SECOND }
+        Self { rate_limit: rate_limit::DEFAULT_PER_SECOND, webhooks: DeliveryPolicy::default() }
     }
 }
 
@@ -165,7 +169,9 @@ pub async fn start_with(config: ServerConfig, options: ServerOptions) -> anyhow:
     let hub = Arc::new(Hub::default());
     let data_dir = config.data_dir.clone();
     let hub2 = hub.clone();
-    let (store, _writer_thread) = tokio::task::spawn_blocking(move || store::Store::open(&data_dir, hub2)).await??;
+    let account_sid = config.credentials.account_sid.clone();
+    let (store, _writer_thread) =
+        tokio::task::spawn_blocking(move || store::Store::open(&data_dir, hub2, &account_sid)).await??;
     let service_sid = store.service_sid.clone();
     store
         .write(move |conn| Ok((ops::roles::ensure_defaults(conn, &service_sid, now_unix())?, Vec::new())))
@@ -184,6 +190,7 @@ pub async fn start_with(config: ServerConfig, options: ServerOptions) -> anyhow:
     stream::spawn_typing_ticker(hub.clone(), stop.clone());
     spawn_idempotency_sweeper(state.clone(), stop.clone());
     timers::spawn_sweeper(state.clone(), stop.clone());
+    webhooks::spawn_delivery(state.clone(), options.webhooks, stop.clone());
     let router = app::router(state.clone());
     let served = tokio::spawn(async move {
         let result = axum::serve(listener, router)

@@ -33,7 +33,8 @@ impl Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let creds = Credentials::generate();
         let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path(), creds.clone());
-        let running = start_with(config, ServerOptions { rate_limit }).await.expect("server starts");
+        let running =
+            start_with(config, ServerOptions { rate_limit, ..Default::default() }).await.expect("server starts");
         let base = running.url();
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
         Self { running, creds, base, http, _dir: dir }

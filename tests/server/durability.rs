@@ -31,13 +31,13 @@ async fn data_survives_a_graceful_restart() {
 }
 
 /// The real `convo-tui serve`, killed without warning.
-struct Served {
-    child: Child,
-    base: String,
+pub struct Served {
+    pub child: Child,
+    pub base: String,
 }
 
 impl Served {
-    fn spawn(dir: &std::path::Path, port: u16) -> Self {
+    pub fn spawn(dir: &std::path::Path, port: u16) -> Self {
         Self::spawn_with(Command::new(env!("CARGO_BIN_EXE_convo-tui")), dir, port)
     }
 
@@ -68,7 +68,7 @@ impl Served {
         Self { child, base: format!("http://127.0.0.1:{port}") }
     }
 
-    async fn wait_ready(&self) {
+    pub async fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(r) = reqwest::get(format!("{}/healthz", self.base)).await
@@ -89,7 +89,7 @@ impl Drop for Served {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::common::*;
 
 /// The venv's directory, or None (with a notice) when the tests should skip.
-fn venv() -> Option<PathBuf> {
+pub fn venv() -> Option<PathBuf> {
     match std::env::var_os("CONVO_TEST_VENV") {
         Some(v) => Some(PathBuf::from(v)),
         None if std::env::var_os("CI").is_some() => panic!("CONVO_TEST_VENV is unset under CI; run ./scripts/test"),
@@ -22,7 +22,7 @@ fn venv() -> Option<PathBuf> {
 }
 
 /// Runs a command off the async threads (the server shares this runtime), with a time limit.
-async fn run(mut cmd: Command, limit: Duration) -> Output {
+pub async fn run(mut cmd: Command, limit: Duration) -> Output {
     let task = tokio::task::spawn_blocking(move || cmd.output().expect("command starts"));
     tokio::time::timeout(limit, task).await.expect("command finished in time").unwrap()
 }
@@ -35,7 +35,7 @@ fn with_credentials(cmd: &mut Command, t: &TestServer) {
         .env("CONVO_API_SECRET", &t.creds.api_key_secret);
 }
 
-fn show(out: &Output) -> String {
+pub fn show(out: &Output) -> String {
     format!(
         "status {}\n--- stdout\n{}\n--- stderr\n{}",
         out.status,

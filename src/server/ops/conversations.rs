@@ -20,6 +20,7 @@ use crate::server::rules;
 use crate::server::store::rows::ConversationRow;
 use crate::server::store::{configuration, conversations};
 use crate::server::validate;
+use crate::server::webhooks::{Changes, event::pre, pre_event};
 
 /// The validated fields of a conversation create or update; `None` leaves a field alone.
 #[derive(Debug, Clone, Default)]
@@ -159,6 +160,20 @@ impl ConversationChange {
     }
 }
 
+/// What a pre-event webhook changed, folded into the change (checked as if sent).
+fn apply_webhook_changes(change: &mut ConversationChange, w: Changes) -> ApiResult<()> {
+    if let Some(n) = w.friendly_name {
+        change.friendly_name = Some(validate::name("FriendlyName", &n)?);
+    }
+    if let Some(u) = w.unique_name {
+        change.unique_name = Some(validate::unique_name(&u)?);
+    }
+    if let Some(a) = w.attributes {
+        change.attributes = Some(validate::attributes("Attributes", &a, validate::CONVERSATION_ATTRIBUTES_BYTES)?);
+    }
+    Ok(())
+}
+
 fn unique_name_free(conn: &Connection, c: &ConversationRow) -> ApiResult<()> {
     if let Some(name) = &c.unique_name
         && conversations::unique_name_taken(conn, name, &c.sid)?
@@ -194,6 +209,19 @@ pub async fn create(ctx: &Ctx, change: ConversationChange, initial: Vec<NewParti
         last_message_index: None,
         last_message_date: None,
     };
+    // What a pre-event webhook is shown: the conversation as asked for (not
+    // made yet, so no SID); what it answers is folded into `change`.
+    let proposed = {
+        let (urls, mut preview) = (ctx.urls.clone(), c.clone());
+        change.apply(&mut preview, now);
+        move |_: &Connection| {
+            let mut v = to_value(&urls.conversation_json(&preview));
+            v["sid"] = serde_json::Value::Null;
+            Ok(v)
+        }
+    };
+    let mut change = change;
+    apply_webhook_changes(&mut change, pre_event(&ctx.state, pre::CONVERSATION_ADD, proposed).await?)?;
     ctx.write(move |conn, caller, urls| {
         rules::may_create_conversation(conn, caller)?;
         let change = change.with_defaults(conn)?;
@@ -223,7 +251,19 @@ pub async fn create(ctx: &Ctx, change: ConversationChange, initial: Vec<NewParti
 }
 
 /// Operation: `ctx.caller` changes conversation `conversation` as `change` says.
-pub async fn update(ctx: &Ctx, conversation: String, change: ConversationChange) -> ApiResult<ConversationRow> {
+pub async fn update(ctx: &Ctx, conversation: String, mut change: ConversationChange) -> ApiResult<ConversationRow> {
+    let proposed = {
+        let (caller, urls, conversation, change) =
+            (ctx.caller.clone(), ctx.urls.clone(), conversation.clone(), change.clone());
+        move |conn: &Connection| {
+            let mut c = lookup::conversation(conn, &conversation)?;
+            rules::standing(conn, &caller, &c)?;
+            change.apply(&mut c, now_unix());
+            Ok(to_value(&urls.conversation_json(&c)))
+        }
+    };
+    let changes = pre_event(&ctx.state, pre::CONVERSATION_UPDATE, proposed).await?;
+    apply_webhook_changes(&mut change, changes)?;
     ctx.write(move |conn, caller, urls| {
         let mut c = lookup::conversation(conn, &conversation)?;
         let s = rules::standing(conn, caller, &c)?;
@@ -241,6 +281,15 @@ pub async fn update(ctx: &Ctx, conversation: String, change: ConversationChange)
 
 /// Operation: `ctx.caller` deletes conversation `conversation` with its messages and participants.
 pub async fn delete(ctx: &Ctx, conversation: String) -> ApiResult<()> {
+    let proposed = {
+        let (caller, urls, conversation) = (ctx.caller.clone(), ctx.urls.clone(), conversation.clone());
+        move |conn: &Connection| {
+            let c = lookup::conversation(conn, &conversation)?;
+            rules::standing(conn, &caller, &c)?;
+            Ok(to_value(&urls.conversation_json(&c)))
+        }
+    };
+    pre_event(&ctx.state, pre::CONVERSATION_REMOVE, proposed).await?;
     ctx.write(move |conn, caller, urls| {
         let c = lookup::conversation(conn, &conversation)?;
         let s = rules::standing(conn, caller, &c)?;

@@ -18,6 +18,7 @@ use crate::server::rules::permissions::RoleType;
 use crate::server::store::rows::UserRow;
 use crate::server::store::{configuration, users};
 use crate::server::validate;
+use crate::server::webhooks::{self, origin::Origin};
 
 /// The validated fields of a user create or update; `None` leaves a field alone.
 #[derive(Debug, Clone, Default)]
@@ -85,12 +86,15 @@ pub async fn create(ctx: &Ctx, p: &UserParams) -> ApiResult<UserRow> {
         date_updated: now,
     };
     change.apply(&mut u);
+    let (tap, origin) = (ctx.state.store.webhooks.clone(), Origin::current());
     ctx.write(move |conn, _, urls| {
         u.role_sid = service_role(conn, &urls.service_sid, u.role_sid.take())?;
         if users::get(conn, &u.identity)?.is_some() {
             return Err(ApiError::new(ErrorCode::UserExists, format!("User {} already exists", u.identity)));
         }
         users::insert(conn, &u)?;
+        // No stream event tells of a new user, so its webhook is enqueued here.
+        webhooks::capture::user_added(conn, &tap, origin.as_ref(), &to_value(&urls.user_json(&u)))?;
         Ok((u, Vec::new()))
     })
     .await

@@ -8,10 +8,12 @@
 pub mod configuration;
 pub mod conversations;
 pub mod messages;
+pub mod outbox;
 pub mod participants;
 pub mod roles;
 pub mod rows;
 pub mod users;
+pub mod webhooks;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +24,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use crate::api::sid::{new_sid, prefix};
 use crate::server::error::ApiError;
 use crate::server::hub::{Effect, Hub};
+use crate::server::webhooks::tap::Tap;
 pub use writer::Writer;
 
 const SCHEMA: &str = include_str!("schema.sql");
@@ -35,6 +38,8 @@ pub struct Store {
     pub service_sid: String,
     /// When the service was made (Unix seconds).
     pub service_created: i64,
+    /// Shared with the writer: whether webhooks may fire, and the delivery bell.
+    pub webhooks: Arc<Tap>,
     /// Dropping this stops the checkpointer thread.
     _checkpoints: std::sync::mpsc::Sender<()>,
 }
@@ -103,13 +108,18 @@ fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.set_prepared_statement_cache_capacity(128);
     conn.execute_batch(SCHEMA)?;
+    conn.execute_batch(webhooks::SCHEMA)?;
     Ok(conn)
 }
 
 impl Store {
     /// Opens (creating if needed) the database in `data_dir`, starts the writer
     /// thread, and seeds the hub's membership map.
-    pub fn open(data_dir: &Path, hub: Arc<Hub>) -> anyhow::Result<(Self, std::thread::JoinHandle<()>)> {
+    pub fn open(
+        data_dir: &Path,
+        hub: Arc<Hub>,
+        account_sid: &str,
+    ) -> anyhow::Result<(Self, std::thread::JoinHandle<()>)> {
         std::fs::create_dir_all(data_dir)?;
         let path = data_dir.join(DB_FILE);
         let conn = open_writer(&path)?;
@@ -134,10 +144,11 @@ impl Store {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         drop(stmt);
         hub.load_members(pairs);
-        let (writer, handle) = Writer::spawn(conn, hub)?;
+        let tap = Arc::new(Tap::new(account_sid.to_owned(), service_sid.clone(), webhooks::any_configured(&conn)?));
+        let (writer, handle) = Writer::spawn(conn, hub, tap.clone())?;
         let checkpoints = checkpointer(&path)?;
         let readers = Arc::new(Readers { path, pool: Mutex::new(Vec::new()) });
-        Ok((Self { writer, readers, service_sid, service_created, _checkpoints: checkpoints }, handle))
+        Ok((Self { writer, readers, service_sid, service_created, webhooks: tap, _checkpoints: checkpoints }, handle))
     }
 
     /// Runs a read on a pooled read connection, off the async threads.

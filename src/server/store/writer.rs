@@ -17,6 +17,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::server::error::ApiError;
 use crate::server::hub::{Effect, Hub};
+use crate::server::webhooks::capture::capture;
+use crate::server::webhooks::origin::Origin;
+use crate::server::webhooks::tap::Tap;
 
 /// What a job leaves behind: whether it succeeded, and what to do once the
 /// batch's fate (committed or not) is known.
@@ -45,12 +48,17 @@ const MAX_BATCH: usize = 512;
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::Sender<Job>,
+    webhooks: Arc<Tap>,
 }
 
 impl Writer {
     /// Starts the writer thread on `conn` and its publisher; both run until
     /// every handle is dropped.
-    pub fn spawn(conn: Connection, hub: Arc<Hub>) -> std::io::Result<(Self, std::thread::JoinHandle<()>)> {
+    pub fn spawn(
+        conn: Connection,
+        hub: Arc<Hub>,
+        webhooks: Arc<Tap>,
+    ) -> std::io::Result<(Self, std::thread::JoinHandle<()>)> {
         let (tx, rx) = mpsc::channel::<Job>(4096);
         let (publish, published) = std::sync::mpsc::channel::<Committed>();
         std::thread::Builder::new().name("store-publisher".into()).spawn(move || {
@@ -59,19 +67,28 @@ impl Writer {
                 batch.answers.into_iter().for_each(|answer| answer());
             }
         })?;
-        let handle = std::thread::Builder::new().name("store-writer".into()).spawn(move || run(conn, rx, publish))?;
-        Ok((Self { tx }, handle))
+        let tap = webhooks.clone();
+        let handle =
+            std::thread::Builder::new().name("store-writer".into()).spawn(move || run(conn, rx, publish, &tap))?;
+        Ok((Self { tx, webhooks }, handle))
     }
 
     /// Runs `f` in the next transaction. `f` returns its value and the effects
     /// (stream events, membership changes) to apply once the transaction commits.
+    /// The post-event webhooks those effects owe go into the outbox in the
+    /// job's own savepoint, so they commit (or roll back) with the change.
     pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<(T, Vec<Effect>), ApiError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel::<Result<T, ApiError>>();
-        let job: Job = Box::new(move |conn| match catch_unwind(AssertUnwindSafe(|| f(conn))) {
+        let (tap, origin) = (self.webhooks.clone(), Origin::current());
+        let with_webhooks = move |conn: &Connection| {
+            let (value, effects) = f(conn)?;
+            Ok((value, capture(conn, &tap, origin.as_ref(), effects)?))
+        };
+        let job: Job = Box::new(move |conn| match catch_unwind(AssertUnwindSafe(|| with_webhooks(conn))) {
             Ok(Ok((value, effects))) => Outcome {
                 ok: true,
                 finish: Box::new(move |committed| match committed {
@@ -98,7 +115,7 @@ fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
-fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, publish: std::sync::mpsc::Sender<Committed>) {
+fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, publish: std::sync::mpsc::Sender<Committed>, webhooks: &Tap) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut finishers = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
@@ -130,6 +147,7 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, publish: std::sync::mpsc::
         }
         match conn.execute_batch("COMMIT") {
             Ok(()) => {
+                webhooks.committed();
                 let mut committed = Committed::default();
                 finishers.drain(..).for_each(|f| f(Ok(&mut committed)));
                 let _ = publish.send(committed);
