@@ -5,35 +5,18 @@ conversations.twilio.com requests to CONVO_URL). Exits non-zero on the first fai
 """
 
 import os
-import sys
 
 import requests
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import ChatGrant
-from twilio.rest import Client
 
-TWILIO = "https://conversations.twilio.com"
-URL = os.environ["CONVO_URL"].rstrip("/")
-
-
-class LocalHttpClient(TwilioHttpClient):
-    def request(self, method, url, *args, **kwargs):
-        if url.startswith(TWILIO):
-            url = URL + url[len(TWILIO):]
-        return super().request(method, url, *args, **kwargs)
-
-
-def check(cond, what):
-    if not cond:
-        print(f"FAILED: {what}", file=sys.stderr)
-        sys.exit(1)
+from local_twilio import URL, check, admin_client
 
 
 def main():
     account = os.environ["CONVO_ACCOUNT_SID"]
-    client = Client(account, os.environ["CONVO_AUTH_TOKEN"], http_client=LocalHttpClient())
+    client = admin_client()
     api = client.conversations.v1
 
     # Default roles, by Twilio's names.

@@ -14,32 +14,14 @@ import json
 import os
 import sys
 
-from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
-from twilio.rest import Client
 
-TWILIO = "https://conversations.twilio.com"
-URL = os.environ["CONVO_URL"].rstrip("/")
-
-
-class LocalHttpClient(TwilioHttpClient):
-    """Sends every Conversations request to the local server instead."""
-
-    def request(self, method, url, *args, **kwargs):
-        if url.startswith(TWILIO):
-            url = URL + url[len(TWILIO):]
-        return super().request(method, url, *args, **kwargs)
-
-
-def check(cond, what):
-    if not cond:
-        print(f"FAILED: {what}", file=sys.stderr)
-        sys.exit(1)
+from local_twilio import check, admin_client
 
 
 def configure():
     hook = os.environ["HOOK_BASE"].rstrip("/")
-    client = Client(os.environ["CONVO_ACCOUNT_SID"], os.environ["CONVO_AUTH_TOKEN"], http_client=LocalHttpClient())
+    client = admin_client()
     v1 = client.conversations.v1
 
     # Account scope.
