@@ -79,7 +79,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Some(Cmd::Serve { listen, data_dir, public_url, rate_limit, database }) => {
-            serve(listen, data_dir, public_url, server::ServerOptions { rate_limit, database })
+            serve(listen, data_dir, public_url, server::ServerOptions { rate_limit, database, ..Default::default() })
         }
         Some(Cmd::Token { identity, ttl, data_dir }) => token(&identity, ttl, data_dir),
         Some(Cmd::Bench(args)) => convo_tui::bench::run(&args),

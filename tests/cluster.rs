@@ -5,6 +5,8 @@
 
 #[path = "server/common.rs"]
 mod common;
+#[path = "server/webhook_fixture.rs"]
+mod webhook_fixture;
 
 use std::collections::{BTreeSet, HashSet};
 use std::process::{Child, Command, Stdio};
@@ -75,6 +77,49 @@ async fn cluster() -> Option<Vec<Instance>> {
         all.push(spawn(&database, &creds).await);
     }
     Some(all)
+}
+
+/// Webhooks are delivered once per event by the cluster, not once per instance:
+/// each instance's delivery task claims a delivery in the database first.
+#[tokio::test]
+async fn three_instances_deliver_each_webhook_once() {
+    let Some(nodes) = cluster().await else { return };
+    let rx = webhook_fixture::Receiver::start().await;
+    let (_, services) = nodes[0].client.get(&As::Admin, "/v1/Services").await;
+    let service = services["services"][0]["sid"].as_str().unwrap().to_owned();
+    let set = nodes[1]
+        .client
+        .post(
+            &As::Admin,
+            &format!("/v1/Services/{service}/Configuration/Webhooks"),
+            &[("PostWebhookUrl", rx.url("/post").as_str()), ("Filters", "onMessageAdded"), ("Method", "POST")],
+        )
+        .await;
+    assert_eq!(set.0, 200, "{}", set.1);
+    let c = sid(&nodes[2].client.conversation(&[("UniqueName", "hooked")]).await);
+    const PER_NODE: usize = 10;
+    let mut sent = HashSet::new();
+    for i in 0..PER_NODE {
+        for (n, node) in nodes.iter().enumerate() {
+            let body = format!("node {n} message {i}");
+            let path = format!("/v1/Conversations/{c}/Messages");
+            // REST writes fire service webhooks only when asked (as Twilio's).
+            let enabled = ("X-Twilio-Webhook-Enabled", "true");
+            let (status, m) = node.client.post_with_header(&As::Admin, &path, enabled, &[("Body", &body)]).await;
+            assert_eq!(status, 201, "{m}");
+            sent.insert(m["sid"].as_str().unwrap().to_owned());
+        }
+    }
+    rx.events("/post", "onMessageAdded", sent.len()).await;
+    // Time for any duplicate to arrive (each instance polls its outbox every second).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let hits: Vec<_> = rx.hits("/post").into_iter().filter(|h| h.get("EventType") == "onMessageAdded").collect();
+    let delivered: Vec<String> = hits.iter().map(|h| h.get("MessageSid").to_owned()).collect();
+    assert_eq!(delivered.len(), sent.len(), "one delivery per message, not one per instance");
+    assert_eq!(delivered.iter().cloned().collect::<HashSet<_>>(), sent, "every message's webhook arrived");
+    // One conversation is one lane: delivered in index order.
+    let order: Vec<i64> = hits.iter().map(|h| h.get("Index").parse().unwrap()).collect();
+    assert_eq!(order, (0..sent.len() as i64).collect::<Vec<_>>(), "in index order");
 }
 
 /// The indexes of the next `n` messageAdded events of `stream`, in arrival order.

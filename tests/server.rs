@@ -14,7 +14,15 @@ mod perf;
 mod python;
 #[path = "server/rest.rs"]
 mod rest;
+#[path = "server/roles.rs"]
+mod roles;
 #[path = "server/stream.rs"]
 mod stream;
 #[path = "server/tokens.rs"]
 mod tokens;
+#[path = "server/webhook_fixture.rs"]
+mod webhook_fixture;
+#[path = "server/webhooks.rs"]
+mod webhooks;
+#[path = "server/webhooks_pre.rs"]
+mod webhooks_pre;

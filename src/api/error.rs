@@ -45,6 +45,8 @@ pub enum ErrorCode {
     IdentityAndBinding = 50211,
     /// 403: the caller is not a participant of the conversation.
     NotAParticipant = 50430,
+    /// 403: the caller's role lacks the permission for this action.
+    UnauthorizedForCommand = 50107,
     /// 409: a user with this identity exists.
     UserExists = 50201,
     /// 400: an identity may not look like a user SID.
@@ -80,7 +82,7 @@ impl ErrorCode {
             | TokenNotYetValid
             | TokenIdentityMissing
             | TokenSignatureInvalid => 401,
-            Forbidden | NotAParticipant => 403,
+            Forbidden | NotAParticipant | UnauthorizedForCommand => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
             ConversationUniqueNameTaken | ParticipantExists | UserExists | BindingExists => 409,

@@ -69,6 +69,9 @@ pub async fn post_for(
                 let mut req = client
                     .post(&url)
                     .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    // Twilio's header asking REST calls to fire webhooks (`send --webhook`);
+                    // with none configured the server does nothing with it.
+                    .header("X-Twilio-Webhook-Enabled", "true")
                     .body(body.clone());
                 if let Some(a) = &auth {
                     req = req.basic_auth(&a.user, Some(&a.password));

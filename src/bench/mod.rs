@@ -41,6 +41,17 @@ pub enum Spread {
     Each,
 }
 
+/// What receives the server's webhooks during `send`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Webhook {
+    /// No webhook configured.
+    None,
+    /// An `onMessageAdded` webhook to a local receiver that answers 200 at once.
+    Ok,
+    /// An `onMessageAdded` webhook to a local receiver that accepts and never answers.
+    Hung,
+}
+
 /// `convo-tui bench` arguments.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
@@ -66,6 +77,9 @@ pub struct BenchArgs {
     /// send: one conversation for all senders, or one each.
     #[arg(long, value_enum, default_value_t = Spread::One)]
     pub spread: Spread,
+    /// send: a post-event webhook for every message, to a receiver that answers or hangs.
+    #[arg(long, value_enum, default_value_t = Webhook::None)]
+    pub webhook: Webhook,
     /// fanout, floor: stream subscribers.
     #[arg(long, default_value_t = 1000)]
     pub subscribers: usize,
@@ -216,5 +230,15 @@ mod tests {
         assert!(by("send").notes.iter().all(|n| !n.contains("answered")), "{:?}", by("send").notes);
         assert!(by("history").get("deepest/first p50").is_some());
         assert!(by("floor-http").get("requests/s").unwrap() > 0.0);
+    }
+
+    /// `send --webhook hung`: every send is still accepted while the receiver never answers.
+    #[test]
+    fn sends_are_accepted_while_the_webhook_receiver_hangs() {
+        let a = args("send --duration 0.5 --senders 4 --webhook hung");
+        let rt = Runtimes::new().unwrap();
+        let target = target::Target::open(&rt, &a).unwrap();
+        let posts = send::measure(&rt, &target, &a).unwrap();
+        assert!(posts.accepted > 0 && posts.refused.is_empty() && posts.failed == 0, "{:?}", posts.refused);
     }
 }

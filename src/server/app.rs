@@ -14,10 +14,11 @@ use serde_json::json;
 use super::AppState;
 use super::error::{fallback, method_not_allowed};
 use super::routes::{
-    conversations, messages, participant_conversations, participants, receipts, services, user_conversations, users,
+    configuration, conversations, messages, participant_conversations, participants, receipts, roles, services,
+    user_conversations, users,
 };
 use super::store::Kind;
-use super::stream;
+use super::{stream, webhooks};
 
 /// Largest request body: comfortably above the biggest valid form (a 32 KB
 /// body plus 4 KB of attributes, percent-encoded), far below anything harmful.
@@ -49,6 +50,9 @@ pub fn router(state: Arc<AppState>) -> Router {
             .merge(users::router())
             .merge(user_conversations::router())
             .merge(participant_conversations::router())
+            .merge(roles::router())
+            .merge(configuration::router())
+            .merge(webhooks::router())
     };
     let v1 = resources().merge(services::router()).route("/Stream", get(stream::upgrade));
     Router::new()
@@ -58,5 +62,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), webhooks::with_origin))
         .with_state(state)
 }

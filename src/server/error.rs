@@ -1,5 +1,6 @@
 //! One error type for every handler, turned into Twilio's error body in one
-//! place. Storage failures become a logged 500; bad input never does.
+//! place. Storage failures become a logged 500, a write the store cannot
+//! keep (disk full) a 503 with `Retry-After`; bad input never becomes either.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -29,6 +30,13 @@ impl ApiError {
     pub fn not_participant() -> Self {
         Self::new(ErrorCode::NotAParticipant, "User is not a participant of the conversation")
     }
+    /// 403 / 50107: the caller's roles lack `permission`.
+    pub fn lacks(permission: &str) -> Self {
+        Self::new(
+            ErrorCode::UnauthorizedForCommand,
+            format!("User unauthorized for command: the role lacks {permission}"),
+        )
+    }
     /// 403 / 20403: the caller may not do this.
     pub fn forbidden(why: impl Into<String>) -> Self {
         Self::new(ErrorCode::Forbidden, why)
@@ -42,6 +50,11 @@ impl ApiError {
     /// 503 / 20503: the database cannot be reached right now.
     pub fn store_unavailable() -> Self {
         Self::new(ErrorCode::Unavailable, "The database is unavailable; try again shortly")
+    }
+    /// 503 / 20503: the store could not keep the write (a full disk, most
+    /// likely); nothing of it was kept, so the client may retry it later.
+    pub fn not_stored() -> Self {
+        Self::new(ErrorCode::Unavailable, "The write could not be stored (is the disk full?); retry later")
     }
     #[cfg(test)]
     pub fn code(&self) -> u32 {
@@ -63,9 +76,16 @@ impl From<crate::server::store::db::Error> for ApiError {
             return Self::store_unavailable();
         }
         tracing::error!("storage error: {e}");
+        if e.is_disk_full() {
+            return Self::not_stored();
+        }
         Self::internal("Internal storage error")
     }
 }
+
+/// Seconds a client is asked to wait after a 503 (a full disk takes a person
+/// to fix; shutting down takes a restart).
+const RETRY_AFTER_UNAVAILABLE: &str = "5";
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -73,6 +93,10 @@ impl IntoResponse for ApiError {
         if status == StatusCode::TOO_MANY_REQUESTS {
             // Rate limits refill within a second (rate_limit.rs); say when to come back.
             return (status, [(axum::http::header::RETRY_AFTER, "1")], axum::Json(self.0)).into_response();
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            return (status, [(axum::http::header::RETRY_AFTER, RETRY_AFTER_UNAVAILABLE)], axum::Json(self.0))
+                .into_response();
         }
         (status, axum::Json(self.0)).into_response()
     }

@@ -5,6 +5,7 @@ use crate::server::store::Connection;
 
 use crate::api::error::ErrorCode;
 use crate::server::error::{ApiError, ApiResult};
+use crate::server::rules::permissions::RoleType;
 use crate::server::store;
 use crate::server::store::rows::{ConversationRow, MessageRow, ParticipantRow, UserRow};
 
@@ -36,4 +37,18 @@ pub fn membership(conn: &Connection, u: &UserRow, key: &str) -> ApiResult<store:
     store::participants::membership(conn, &u.identity, &c.sid)?.ok_or_else(|| {
         ApiError::new(ErrorCode::NotFound, format!("User {} is not a participant of conversation {key}", u.identity))
     })
+}
+
+/// A role by SID.
+pub fn role(conn: &Connection, sid: &str) -> ApiResult<store::rows::RoleRow> {
+    store::roles::get(conn, sid)?.ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("Role {sid} was not found")))
+}
+
+/// The role a `param` (`RoleSid`, `Default…RoleSid`) names: it must exist and be of type `want` (else 400).
+pub fn role_param(conn: &Connection, param: &str, sid: &str, want: RoleType) -> ApiResult<store::rows::RoleRow> {
+    let role = store::roles::get(conn, sid)?.ok_or_else(|| ApiError::invalid(param, format!("no role {sid}")))?;
+    if RoleType::parse(&role.role_type) != Some(want) {
+        return Err(ApiError::invalid(param, format!("{sid} is not a {} role", want.as_str())));
+    }
+    Ok(role)
 }

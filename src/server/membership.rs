@@ -23,9 +23,11 @@ use crate::server::hub::{Audience, Effect};
 use crate::server::lookup;
 use crate::server::render::{Urls, to_conversation, to_only, to_value};
 use crate::server::rules;
+use crate::server::rules::permissions::RoleType;
 use crate::server::store::rows::{ConversationRow, MembershipRow, ParticipantRow, UserRow};
-use crate::server::store::{participants, users};
+use crate::server::store::{configuration, participants, users};
 use crate::server::validate;
+use crate::server::webhooks::{event::pre, pre_event};
 
 /// A validated participant to add: a chat identity or a messaging binding.
 pub struct NewParticipant {
@@ -128,11 +130,27 @@ fn new_row(conversation_sid: &str, identity: Option<String>, binding: Option<Str
 
 /// Operation: `ctx.caller` adds `new` to the conversation `conversation`
 /// (a person adding themselves joins it).
-pub async fn add(ctx: &Ctx, conversation: String, new: NewParticipant) -> ApiResult<ParticipantRow> {
+pub async fn add(ctx: &Ctx, conversation: String, mut new: NewParticipant) -> ApiResult<ParticipantRow> {
+    let proposed = {
+        let (caller, conversation, identity) = (ctx.caller.clone(), conversation.clone(), new.identity.clone());
+        let binding: serde_json::Value =
+            new.binding.as_ref().and_then(|(j, _, _)| serde_json::from_str(j).ok()).unwrap_or_default();
+        let (attributes, role_sid) = (new.attributes.clone().unwrap_or_else(|| "{}".into()), new.role_sid.clone());
+        let sets_role = role_sid.is_some();
+        move |conn: &Connection| {
+            let c = lookup::conversation(conn, &conversation)?;
+            rules::may_add_participant(conn, &caller, &c, identity.as_deref(), sets_role)?;
+            Ok(json!({"conversation_sid": c.sid, "identity": identity, "attributes": attributes,
+                      "role_sid": role_sid, "messaging_binding": binding}))
+        }
+    };
+    if let Some(a) = pre_event(&ctx.state, pre::PARTICIPANT_ADD, proposed).await?.attributes {
+        new.attributes = Some(validate::attributes("Attributes", &a, validate::PARTICIPANT_ATTRIBUTES_BYTES)?);
+    }
     ctx.write(move |conn, caller, urls| {
         let c = lookup::conversation(conn, &conversation)?;
-        rules::may_add_participant(conn, caller, &c, new.identity())?;
-        let (row, mut effects) = add_in(conn, urls, &c, new, now_unix())?;
+        rules::may_add_participant(conn, caller, &c, new.identity(), new.role_sid.is_some())?;
+        let (row, mut effects) = add_in(conn, urls, &c, new, false, now_unix())?;
         let after = lookup::conversation(conn, &c.sid)?;
         effects.push(to_conversation(
             &c.sid,
@@ -145,13 +163,15 @@ pub async fn add(ctx: &Ctx, conversation: String, new: NewParticipant) -> ApiRes
 }
 
 /// Inserts `new` into `c` after the limit and duplicate checks, inside the
-/// caller's transaction. Effects: membership, `conversationAdded` to the new
-/// user, `participantJoined` to the conversation.
+/// caller's transaction, with the role `new` names or else the service's
+/// default (for the `creator`, the creator role). Effects: membership,
+/// `conversationAdded` to the new user, `participantJoined` to the conversation.
 pub fn add_in(
     conn: &Connection,
     urls: &Urls,
     c: &ConversationRow,
     new: NewParticipant,
+    creator: bool,
     now: i64,
 ) -> ApiResult<(ParticipantRow, Vec<Effect>)> {
     let (total, non_chat) = participants::counts(conn, &c.sid)?;
@@ -188,7 +208,13 @@ pub fn add_in(
     if let Some(a) = new.attributes {
         row.attributes = a;
     }
-    row.role_sid = new.role_sid;
+    row.role_sid = match &new.role_sid {
+        Some(r) => Some(lookup::role_param(conn, "RoleSid", r, RoleType::Conversation)?.sid),
+        None => {
+            let config = configuration::service(conn, &urls.service_sid)?.unwrap_or_default();
+            if creator { config.default_conversation_creator_role_sid } else { config.default_conversation_role_sid }
+        }
+    };
     if let Some(d) = new.date_created {
         row.date_created = d;
         row.date_updated = d;
@@ -231,6 +257,11 @@ impl ReadHorizon {
             Some(v) => Some(Some(validate::date("LastReadTimestamp", v)?)),
         };
         Ok(Self { index, timestamp })
+    }
+
+    /// Whether this moves the horizon at all.
+    pub fn touches(&self) -> bool {
+        self.index.is_some() || self.timestamp.is_some()
     }
 
     fn apply(&self, row: &mut ParticipantRow) {
@@ -287,18 +318,45 @@ pub async fn update(
     ctx: &Ctx,
     conversation: String,
     participant: String,
-    change: ParticipantChange,
+    mut change: ParticipantChange,
 ) -> ApiResult<ParticipantRow> {
+    let proposed = {
+        let (caller, urls, attributes) = (ctx.caller.clone(), ctx.urls.clone(), change.attributes.clone());
+        let (conversation, participant) = (conversation.clone(), participant.clone());
+        move |conn: &Connection| {
+            let c = lookup::conversation(conn, &conversation)?;
+            rules::standing(conn, &caller, &c)?;
+            let mut v = to_value(&urls.participant_json(&lookup::participant(conn, &c, &participant)?));
+            if let Some(a) = attributes {
+                v["attributes"] = a.into();
+            }
+            Ok(v)
+        }
+    };
+    if let Some(a) = pre_event(&ctx.state, pre::PARTICIPANT_UPDATE, proposed).await?.attributes {
+        change.attributes = Some(validate::attributes("Attributes", &a, validate::PARTICIPANT_ATTRIBUTES_BYTES)?);
+    }
     ctx.write(move |conn, caller, urls| {
         let c = lookup::conversation(conn, &conversation)?;
         let s = rules::standing(conn, caller, &c)?;
         let mut row = lookup::participant(conn, &c, &participant)?;
-        rules::may_update_participant(&s, &row)?;
+        let what = rules::ParticipantUpdate {
+            attributes: change.attributes.is_some(),
+            read_horizon: change.horizon.touches(),
+            role: change.role_sid.is_some(),
+            other: change.identity.is_some() || change.date_created.is_some() || change.date_updated.is_some(),
+        };
+        rules::may_update_participant(caller, &s, &row, &what)?;
         if let Some(a) = change.attributes {
             row.attributes = a;
         }
         if let Some(r) = change.role_sid {
-            row.role_sid = r;
+            row.role_sid = match r {
+                Some(r) => Some(lookup::role_param(conn, "RoleSid", &r, RoleType::Conversation)?.sid),
+                None => {
+                    configuration::service(conn, &urls.service_sid)?.unwrap_or_default().default_conversation_role_sid
+                }
+            };
         }
         change.horizon.apply(&mut row);
         if let Some(i) = &change.identity
@@ -343,6 +401,16 @@ fn updated_effects(conn: &Connection, urls: &Urls, p: &ParticipantRow) -> ApiRes
 
 /// Operation: `ctx.caller` removes participant `participant` from `conversation` (or leaves it).
 pub async fn remove(ctx: &Ctx, conversation: String, participant: String) -> ApiResult<()> {
+    let proposed = {
+        let (caller, urls, conversation, participant) =
+            (ctx.caller.clone(), ctx.urls.clone(), conversation.clone(), participant.clone());
+        move |conn: &Connection| {
+            let c = lookup::conversation(conn, &conversation)?;
+            rules::standing(conn, &caller, &c)?;
+            Ok(to_value(&urls.participant_json(&lookup::participant(conn, &c, &participant)?)))
+        }
+    };
+    pre_event(&ctx.state, pre::PARTICIPANT_REMOVE, proposed).await?;
     ctx.write(move |conn, caller, urls| {
         let c = lookup::conversation(conn, &conversation)?;
         let s = rules::standing(conn, caller, &c)?;
@@ -405,6 +473,7 @@ pub async fn update_user_conversation(
         let u = lookup::user(conn, &user)?;
         rules::may_act_for_user(caller, &u)?;
         let mut m = lookup::membership(conn, &u, &conversation)?;
+        rules::may_update_user_conversation(conn, caller, &u, &m, change.level.is_some())?;
         let row = &mut m.participant;
         if let Some(l) = change.level {
             row.notification_level = l.as_str().to_owned();
@@ -425,6 +494,7 @@ pub async fn leave_user_conversation(ctx: &Ctx, user: String, conversation: Stri
         let u = lookup::user(conn, &user)?;
         rules::may_act_for_user(caller, &u)?;
         let m = lookup::membership(conn, &u, &conversation)?;
+        rules::may_leave(conn, caller, &u, &m)?;
         Ok(((), leave_in(conn, urls, &m.conversation, &m.participant)?))
     })
     .await

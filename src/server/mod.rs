@@ -34,6 +34,7 @@ mod store;
 mod stream;
 mod timers;
 pub mod validate;
+pub mod webhooks;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -46,6 +47,7 @@ use crate::api::time::now_unix;
 use crate::config::Credentials;
 use error::ApiError;
 use hub::Hub;
+pub use webhooks::DeliveryPolicy;
 
 /// How to run a server.
 #[derive(Debug, Clone)]
@@ -74,11 +76,13 @@ pub struct ServerOptions {
     /// A PostgreSQL URL (`postgres://user:pass@host:port/db`): the store of a
     /// cluster of instances. None: SQLite in the data dir.
     pub database: Option<String>,
+    /// Webhook delivery: timeout, retries and bounds.
+    pub webhooks: DeliveryPolicy,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        Self { rate_limit: rate_limit::DEFAULT_PER_SECOND, database: None }
+        Self { rate_limit: rate_limit::DEFAULT_PER_SECOND, database: None, webhooks: DeliveryPolicy::default() }
     }
 }
 
@@ -169,9 +173,16 @@ pub async fn start_with(config: ServerConfig, options: ServerOptions) -> anyhow:
     let data_dir = config.data_dir.clone();
     let hub2 = hub.clone();
     let database = options.database.clone();
+    let account_sid = config.credentials.account_sid.clone();
     let (store, _writer_thread) =
-        tokio::task::spawn_blocking(move || store::Store::open(&data_dir, database.as_deref(), hub2)).await??;
+        tokio::task::spawn_blocking(move || store::Store::open(&data_dir, database.as_deref(), hub2, &account_sid))
+            .await??;
     tracing::info!("store: {}", store.database);
+    let service_sid = store.service_sid.clone();
+    store
+        .write(move |conn| Ok((ops::roles::ensure_defaults(conn, &service_sid, now_unix())?, Vec::new())))
+        .await
+        .map_err(|e| anyhow::anyhow!("making the default roles: {}", e.0))?;
     let state = Arc::new(AppState {
         store,
         hub: hub.clone(),
@@ -185,6 +196,7 @@ pub async fn start_with(config: ServerConfig, options: ServerOptions) -> anyhow:
     stream::spawn_typing_ticker(hub.clone(), stop.clone());
     spawn_idempotency_sweeper(state.clone(), stop.clone());
     timers::spawn_sweeper(state.clone(), stop.clone());
+    webhooks::spawn_delivery(state.clone(), options.webhooks, stop.clone());
     let router = app::router(state.clone());
     let served = tokio::spawn(async move {
         let result = axum::serve(listener, router)

@@ -11,7 +11,10 @@ use crate::api::resources::{
 use crate::api::stream::EventName;
 use crate::api::time::format_unix;
 use crate::server::hub::{Audience, Effect};
-use crate::server::store::rows::{ConversationRow, MembershipRow, MessageRow, ParticipantRow, UserRow};
+use crate::server::store::rows::{
+    AccountConfigurationRow, ConversationRow, MembershipRow, MessageRow, ParticipantRow, RoleRow,
+    ServiceConfigurationRow, UserRow,
+};
 
 /// Where resources live for one request.
 #[derive(Debug, Clone)]
@@ -236,4 +239,64 @@ pub fn to_conversation(sid: &str, event: EventName, data: Value) -> Effect {
 /// An event about conversation `sid` to `identity` alone (being added or removed).
 pub fn to_only(identity: &str, sid: &str, event: EventName, data: Value) -> Effect {
     Effect::send(Audience::Only(identity.to_owned()), event, Some(sid), data)
+}
+
+impl Urls {
+    /// `scheme://host[:port]/v1`, whichever form of the path was asked.
+    pub fn v1(&self) -> String {
+        let scoped = format!("/Services/{}", self.service_sid);
+        self.prefix.strip_suffix(&scoped).unwrap_or(&self.prefix).to_owned()
+    }
+
+    pub fn roles(&self) -> String {
+        format!("{}/Roles", self.prefix)
+    }
+
+    pub fn role_json(&self, r: &RoleRow) -> Value {
+        json!({
+            "sid": r.sid,
+            "account_sid": self.account_sid,
+            "chat_service_sid": self.service_sid,
+            "friendly_name": r.friendly_name,
+            "type": r.role_type,
+            "permissions": r.permission_names(),
+            "date_created": format_unix(r.date_created),
+            "date_updated": format_unix(r.date_updated),
+            "url": format!("{}/{}", self.roles(), r.sid),
+        })
+    }
+
+    /// `/v1/Configuration`; an unset default chat service is this server's one service.
+    pub fn account_configuration_json(&self, c: &AccountConfigurationRow) -> Value {
+        let v1 = self.v1();
+        json!({
+            "account_sid": self.account_sid,
+            "default_chat_service_sid": c.default_chat_service_sid.as_deref().unwrap_or(&self.service_sid),
+            "default_messaging_service_sid": c.default_messaging_service_sid,
+            "default_inactive_timer": c.default_inactive_timer,
+            "default_closed_timer": c.default_closed_timer,
+            "url": format!("{v1}/Configuration"),
+            "links": {
+                "service": format!("{v1}/Services/{}/Configuration", self.service_sid),
+                "webhooks": format!("{v1}/Configuration/Webhooks"),
+            },
+        })
+    }
+
+    /// `/v1/Services/{IS}/Configuration`.
+    pub fn service_configuration_json(&self, c: &ServiceConfigurationRow) -> Value {
+        let url = format!("{}/Services/{}/Configuration", self.v1(), self.service_sid);
+        json!({
+            "chat_service_sid": self.service_sid,
+            "default_conversation_creator_role_sid": c.default_conversation_creator_role_sid,
+            "default_conversation_role_sid": c.default_conversation_role_sid,
+            "default_chat_service_role_sid": c.default_chat_service_role_sid,
+            "reachability_enabled": c.reachability_enabled,
+            "links": {
+                "notifications": format!("{url}/Notifications"),
+                "webhooks": format!("{url}/Webhooks"),
+            },
+            "url": url,
+        })
+    }
 }

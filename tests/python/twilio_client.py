@@ -9,37 +9,18 @@ Exits non-zero on the first failed check.
 
 import datetime
 import os
-import sys
 
 import requests
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import ChatGrant
-from twilio.rest import Client
 
-TWILIO = "https://conversations.twilio.com"
-URL = os.environ["CONVO_URL"].rstrip("/")
-
-
-class LocalHttpClient(TwilioHttpClient):
-    """Sends every Conversations request to the local server instead."""
-
-    def request(self, method, url, *args, **kwargs):
-        if url.startswith(TWILIO):
-            url = URL + url[len(TWILIO):]
-        return super().request(method, url, *args, **kwargs)
-
-
-def check(cond, what):
-    if not cond:
-        print(f"FAILED: {what}", file=sys.stderr)
-        sys.exit(1)
+from local_twilio import URL, check, admin_client
 
 
 def main():
     account = os.environ["CONVO_ACCOUNT_SID"]
-    client = Client(account, os.environ["CONVO_AUTH_TOKEN"], http_client=LocalHttpClient())
+    client = admin_client()
     conv_api = client.conversations.v1
 
     # Create, fetch by unique name, update.

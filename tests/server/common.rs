@@ -80,6 +80,11 @@ impl TestServer {
     /// Stops the server gracefully and starts a new one on the same store.
     pub async fn restart(mut self) -> Self {
         self.server.take().unwrap().shutdown().await;
+        self.restart_stopped().await
+    }
+
+    /// Starts a new server on the store of one already shut down.
+    pub async fn restart_stopped(self) -> Self {
         Self::start_on(self.dir, self.creds, self.database).await
     }
 

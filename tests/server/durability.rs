@@ -31,14 +31,30 @@ async fn data_survives_a_graceful_restart() {
 }
 
 /// The real `convo-tui serve`, killed without warning.
-struct Served {
-    child: Child,
-    base: String,
+pub struct Served {
+    pub child: Child,
+    pub base: String,
 }
 
 impl Served {
-    fn spawn(dir: &std::path::Path, port: u16) -> Self {
-        let child = Command::new(env!("CARGO_BIN_EXE_convo-tui"))
+    pub fn spawn(dir: &std::path::Path, port: u16) -> Self {
+        Self::spawn_with(Command::new(env!("CARGO_BIN_EXE_convo-tui")), dir, port)
+    }
+
+    /// The binary on a "disk" that holds at most `bytes` per file: `prlimit
+    /// --fsize`, with SIGXFSZ ignored (set in the shell, kept across exec) so
+    /// a write past the limit fails as on a full disk instead of killing us.
+    fn spawn_on_small_disk(dir: &std::path::Path, port: u16, bytes: u64) -> Self {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(r#"trap '' XFSZ; exec prlimit --fsize="$0" -- "$@""#)
+            .arg(bytes.to_string())
+            .arg(env!("CARGO_BIN_EXE_convo-tui"));
+        Self::spawn_with(cmd, dir, port)
+    }
+
+    fn spawn_with(mut cmd: Command, dir: &std::path::Path, port: u16) -> Self {
+        let child = cmd
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
             .arg(dir)
             .env_remove("CONVO_ACCOUNT_SID")
@@ -52,7 +68,7 @@ impl Served {
         Self { child, base: format!("http://127.0.0.1:{port}") }
     }
 
-    async fn wait_ready(&self) {
+    pub async fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(r) = reqwest::get(format!("{}/healthz", self.base)).await
@@ -73,7 +89,7 @@ impl Drop for Served {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -210,4 +226,66 @@ async fn dropping_the_running_server_stops_it() {
         assert!(Instant::now() < deadline, "still serving after the drop");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A disk that fills up: the write that cannot be stored answers 503 with
+/// `Retry-After` and Twilio's error body (never a 500 or a hang), reads go on,
+/// and after a restart with room again every acknowledged message is there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_refuses_writes_with_503_and_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::spawn_on_small_disk(dir.path(), free_port(), 2 * 1024 * 1024);
+    served.wait_ready().await;
+    let creds: convo_tui::config::Credentials =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("credentials.json")).unwrap()).unwrap();
+    let http = reqwest::Client::new();
+    let admin = |rb: reqwest::RequestBuilder| rb.basic_auth(&creds.account_sid, Some(&creds.auth_token));
+    let c: serde_json::Value = admin(http.post(format!("{}/v1/Conversations", served.base)))
+        .form(&[("UniqueName", "full")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let messages = format!("{}/v1/Conversations/{}/Messages", served.base, sid(&c));
+    let mut acknowledged = Vec::new();
+    let mut refusal = None;
+    // 30 KB each: the 2 MB limit is reached within ~70 messages.
+    for i in 0..400 {
+        let body = format!("m{i} {}", "x".repeat(30_000));
+        let r = admin(http.post(&messages)).form(&[("Body", body.as_str())]).send().await.unwrap();
+        match r.status().as_u16() {
+            201 => acknowledged.push(r.json::<serde_json::Value>().await.unwrap()["index"].as_i64().unwrap()),
+            _ => {
+                refusal = Some(r);
+                break;
+            }
+        }
+    }
+    let refusal = refusal.expect("the disk filled up within 400 messages of 30 KB");
+    assert_eq!(refusal.status(), 503);
+    assert!(refusal.headers().get("retry-after").is_some(), "{:?}", refusal.headers());
+    let body: serde_json::Value = refusal.json().await.unwrap();
+    assert_eq!((body["status"].as_u64(), body["code"].as_u64()), (Some(503), Some(20503)), "{body}");
+    assert!(body["message"].is_string() && body["more_info"].is_string(), "{body}");
+    assert!(!acknowledged.is_empty(), "some writes fitted before the disk was full");
+    // Reads are still served.
+    let r = admin(http.get(format!("{}/v1/Conversations/full", served.base))).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    drop(served);
+
+    let again = Served::spawn(dir.path(), free_port());
+    again.wait_ready().await;
+    let mut seen = Vec::new();
+    let mut url = format!("{}/v1/Conversations/full/Messages?PageSize=100", again.base);
+    loop {
+        let page: serde_json::Value = admin(http.get(&url)).send().await.unwrap().json().await.unwrap();
+        seen.extend(page["messages"].as_array().unwrap().iter().map(|m| m["index"].as_i64().unwrap()));
+        match page["meta"]["next_page_url"].as_str() {
+            Some(next) => url = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, acknowledged, "every acknowledged message, and nothing refused, after the restart");
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::common::*;
 
 /// The venv's directory, or None (with a notice) when the tests should skip.
-fn venv() -> Option<PathBuf> {
+pub fn venv() -> Option<PathBuf> {
     match std::env::var_os("CONVO_TEST_VENV") {
         Some(v) => Some(PathBuf::from(v)),
         None if std::env::var_os("CI").is_some() => panic!("CONVO_TEST_VENV is unset under CI; run ./scripts/test"),
@@ -22,7 +22,7 @@ fn venv() -> Option<PathBuf> {
 }
 
 /// Runs a command off the async threads (the server shares this runtime), with a time limit.
-async fn run(mut cmd: Command, limit: Duration) -> Output {
+pub async fn run(mut cmd: Command, limit: Duration) -> Output {
     let task = tokio::task::spawn_blocking(move || cmd.output().expect("command starts"));
     tokio::time::timeout(limit, task).await.expect("command finished in time").unwrap()
 }
@@ -35,7 +35,7 @@ fn with_credentials(cmd: &mut Command, t: &TestServer) {
         .env("CONVO_API_SECRET", &t.creds.api_key_secret);
 }
 
-fn show(out: &Output) -> String {
+pub fn show(out: &Output) -> String {
     format!(
         "status {}\n--- stdout\n{}\n--- stderr\n{}",
         out.status,
@@ -49,6 +49,18 @@ async fn twilio_python_creates_pages_updates_and_deletes() {
     let Some(venv) = venv() else { return };
     let t = TestServer::start().await;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/twilio_client.py");
+    let mut cmd = Command::new(venv.join("bin/python"));
+    cmd.arg(script);
+    with_credentials(&mut cmd, &t);
+    let out = run(cmd, Duration::from_secs(120)).await;
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("OK"), "{}", show(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilio_python_drives_roles_and_configuration() {
+    let Some(venv) = venv() else { return };
+    let t = TestServer::start().await;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/roles_and_configuration.py");
     let mut cmd = Command::new(venv.join("bin/python"));
     cmd.arg(script);
     with_credentials(&mut cmd, &t);

@@ -17,9 +17,10 @@ use crate::server::lookup;
 use crate::server::membership::{self, NewParticipant};
 use crate::server::render::{to_conversation, to_value};
 use crate::server::rules;
-use crate::server::store::conversations;
 use crate::server::store::rows::ConversationRow;
+use crate::server::store::{configuration, conversations};
 use crate::server::validate;
+use crate::server::webhooks::{Changes, event::pre, pre_event};
 
 /// The validated fields of a conversation create or update; `None` leaves a field alone.
 #[derive(Debug, Clone, Default)]
@@ -92,6 +93,40 @@ impl ConversationChange {
         Ok(change)
     }
 
+    /// Whether the change renames the conversation, and whether it changes anything else.
+    fn touches(&self) -> (bool, bool) {
+        let renames = self.friendly_name.is_some() || self.unique_name.is_some();
+        let other = self.attributes.is_some()
+            || self.messaging_service_sid.is_some()
+            || self.state.is_some()
+            || self.timers_inactive.is_some()
+            || self.timers_closed.is_some()
+            || self.bindings.is_some()
+            || self.date_created.is_some()
+            || self.date_updated.is_some();
+        (renames, other)
+    }
+
+    /// Fills what the change leaves unset from the account's defaults
+    /// (`/v1/Configuration`): messaging service and timers of a new conversation.
+    fn with_defaults(mut self, conn: &Connection) -> ApiResult<Self> {
+        let defaults = configuration::account(conn)?;
+        if self.messaging_service_sid.is_none() {
+            self.messaging_service_sid = defaults.default_messaging_service_sid;
+        }
+        if self.timers_inactive.is_none()
+            && let Some(t) = &defaults.default_inactive_timer
+        {
+            self.timers_inactive = Some(validate::inactive_timer("DefaultInactiveTimer", t)?);
+        }
+        if self.timers_closed.is_none()
+            && let Some(t) = &defaults.default_closed_timer
+        {
+            self.timers_closed = Some(validate::closed_timer("DefaultClosedTimer", t)?);
+        }
+        Ok(self)
+    }
+
     /// Writes the change into `c` at time `now` (timers count from now).
     fn apply(&self, c: &mut ConversationRow, now: i64) {
         if let Some(v) = &self.friendly_name {
@@ -123,6 +158,20 @@ impl ConversationChange {
         }
         c.date_updated = self.date_updated.unwrap_or(now);
     }
+}
+
+/// What a pre-event webhook changed, folded into the change (checked as if sent).
+fn apply_webhook_changes(change: &mut ConversationChange, w: Changes) -> ApiResult<()> {
+    if let Some(n) = w.friendly_name {
+        change.friendly_name = Some(validate::name("FriendlyName", &n)?);
+    }
+    if let Some(u) = w.unique_name {
+        change.unique_name = Some(validate::unique_name(&u)?);
+    }
+    if let Some(a) = w.attributes {
+        change.attributes = Some(validate::attributes("Attributes", &a, validate::CONVERSATION_ATTRIBUTES_BYTES)?);
+    }
+    Ok(())
 }
 
 fn unique_name_free(conn: &Connection, c: &ConversationRow) -> ApiResult<()> {
@@ -160,11 +209,26 @@ pub async fn create(ctx: &Ctx, change: ConversationChange, initial: Vec<NewParti
         last_message_index: None,
         last_message_date: None,
     };
-    change.apply(&mut c, now);
-    if change.date_updated.is_none() && change.date_created.is_some() {
-        c.date_updated = c.date_created;
-    }
+    // What a pre-event webhook is shown: the conversation as asked for (not
+    // made yet, so no SID); what it answers is folded into `change`.
+    let proposed = {
+        let (urls, mut preview) = (ctx.urls.clone(), c.clone());
+        change.apply(&mut preview, now);
+        move |_: &Connection| {
+            let mut v = to_value(&urls.conversation_json(&preview));
+            v["sid"] = serde_json::Value::Null;
+            Ok(v)
+        }
+    };
+    let mut change = change;
+    apply_webhook_changes(&mut change, pre_event(&ctx.state, pre::CONVERSATION_ADD, proposed).await?)?;
     ctx.write(move |conn, caller, urls| {
+        rules::may_create_conversation(conn, caller)?;
+        let change = change.with_defaults(conn)?;
+        change.apply(&mut c, now);
+        if change.date_updated.is_none() && change.date_created.is_some() {
+            c.date_updated = c.date_created;
+        }
         unique_name_free(conn, &c)?;
         conversations::insert(conn, &c)?;
         // Admin streams learn of the conversation first; each participant
@@ -173,13 +237,13 @@ pub async fn create(ctx: &Ctx, change: ConversationChange, initial: Vec<NewParti
             vec![to_conversation(&c.sid, EventName::ConversationAdded, to_value(&urls.conversation_json(&c)))];
         if let Some(identity) = caller.identity() {
             // The creator joins at once, as the Twilio SDK's createConversation does.
-            effects.extend(membership::add_in(conn, urls, &c, NewParticipant::identity_only(identity), now)?.1);
+            effects.extend(membership::add_in(conn, urls, &c, NewParticipant::identity_only(identity), true, now)?.1);
         }
         for new in initial {
             if new.identity().is_some() && new.identity() == caller.identity() {
                 continue;
             }
-            effects.extend(membership::add_in(conn, urls, &c, new, now)?.1);
+            effects.extend(membership::add_in(conn, urls, &c, new, false, now)?.1);
         }
         Ok((lookup::conversation(conn, &c.sid)?, effects))
     })
@@ -187,11 +251,24 @@ pub async fn create(ctx: &Ctx, change: ConversationChange, initial: Vec<NewParti
 }
 
 /// Operation: `ctx.caller` changes conversation `conversation` as `change` says.
-pub async fn update(ctx: &Ctx, conversation: String, change: ConversationChange) -> ApiResult<ConversationRow> {
+pub async fn update(ctx: &Ctx, conversation: String, mut change: ConversationChange) -> ApiResult<ConversationRow> {
+    let proposed = {
+        let (caller, urls, conversation, change) =
+            (ctx.caller.clone(), ctx.urls.clone(), conversation.clone(), change.clone());
+        move |conn: &Connection| {
+            let mut c = lookup::conversation(conn, &conversation)?;
+            rules::standing(conn, &caller, &c)?;
+            change.apply(&mut c, now_unix());
+            Ok(to_value(&urls.conversation_json(&c)))
+        }
+    };
+    let changes = pre_event(&ctx.state, pre::CONVERSATION_UPDATE, proposed).await?;
+    apply_webhook_changes(&mut change, changes)?;
     ctx.write(move |conn, caller, urls| {
         let mut c = lookup::conversation(conn, &conversation)?;
         let s = rules::standing(conn, caller, &c)?;
-        rules::may_update_conversation(&s)?;
+        let (renames, other) = change.touches();
+        rules::may_update_conversation(&s, renames, other)?;
         change.apply(&mut c, now_unix());
         unique_name_free(conn, &c)?;
         conversations::update(conn, &c)?;
@@ -204,6 +281,15 @@ pub async fn update(ctx: &Ctx, conversation: String, change: ConversationChange)
 
 /// Operation: `ctx.caller` deletes conversation `conversation` with its messages and participants.
 pub async fn delete(ctx: &Ctx, conversation: String) -> ApiResult<()> {
+    let proposed = {
+        let (caller, urls, conversation) = (ctx.caller.clone(), ctx.urls.clone(), conversation.clone());
+        move |conn: &Connection| {
+            let c = lookup::conversation(conn, &conversation)?;
+            rules::standing(conn, &caller, &c)?;
+            Ok(to_value(&urls.conversation_json(&c)))
+        }
+    };
+    pre_event(&ctx.state, pre::CONVERSATION_REMOVE, proposed).await?;
     ctx.write(move |conn, caller, urls| {
         let c = lookup::conversation(conn, &conversation)?;
         let s = rules::standing(conn, caller, &c)?;

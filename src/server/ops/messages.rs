@@ -11,9 +11,11 @@ use crate::server::hub::{Audience, Effect};
 use crate::server::lookup;
 use crate::server::render::{Urls, to_conversation, to_value};
 use crate::server::rules;
+use crate::server::store::Connection;
 use crate::server::store::rows::{ConversationRow, MessageRow};
 use crate::server::store::{messages, participants};
 use crate::server::validate;
+use crate::server::webhooks::{event::pre, pre_event};
 
 fn body(p: &MessageParams) -> ApiResult<Option<String>> {
     match &p.body {
@@ -33,6 +35,8 @@ pub struct NewMessage {
     pub body: Option<String>,
     pub attributes: String,
     pub content_sid: Option<String>,
+    /// `MediaSid`s: refused (this server keeps no media), once the caller may send media.
+    pub media_sids: Vec<String>,
     pub date_created: i64,
     pub date_updated: i64,
     /// The `Idempotency-Key` header, if sent.
@@ -48,9 +52,6 @@ impl NewMessage {
         };
         if let Some(s) = &p.subject {
             validate::name("Subject", s)?;
-        }
-        if !p.media_sid.is_empty() {
-            return Err(ApiError::invalid("MediaSid", "media is not supported by this server"));
         }
         if let Some(c) = &p.content_sid
             && !crate::api::sid::is_sid("HX", c)
@@ -73,6 +74,7 @@ impl NewMessage {
             body,
             attributes,
             content_sid: p.content_sid.clone(),
+            media_sids: p.media_sid.clone(),
             date_created,
             date_updated,
             idempotency_key,
@@ -81,8 +83,28 @@ impl NewMessage {
 }
 
 /// Operation: `ctx.caller` posts `new` in conversation `conversation`.
-pub async fn create(ctx: &Ctx, conversation: String, new: NewMessage) -> ApiResult<MessageRow> {
+pub async fn create(ctx: &Ctx, conversation: String, mut new: NewMessage) -> ApiResult<MessageRow> {
     let caller = ctx.caller.clone();
+    let proposed = {
+        let (caller, conversation, new) = (caller.clone(), conversation.clone(), new.clone());
+        move |conn: &Connection| {
+            let c = lookup::conversation(conn, &conversation)?;
+            rules::standing(conn, &caller, &c)?;
+            let author = caller.identity().map(str::to_owned).or(new.author).unwrap_or_else(|| "system".into());
+            Ok(
+                serde_json::json!({"conversation_sid": c.sid, "author": author, "body": new.body, "attributes": new.attributes}),
+            )
+        }
+    };
+    let changes = pre_event(&ctx.state, pre::MESSAGE_ADD, proposed).await?;
+    if let Some(b) = changes.body {
+        new.body = Some(b);
+    }
+    if let Some(a) = changes.attributes {
+        new.attributes = validate::attributes("Attributes", &a, validate::MESSAGE_ATTRIBUTES_BYTES)?;
+    }
+    // The pre-event webhook may name the author, whoever posts.
+    let webhook_author = changes.author;
     // The writer does only the SQL; JSON is rendered by the route and, for
     // streams, on the publisher thread, so the one writer thread spends nothing on it.
     let event_urls = ctx.urls.clone();
@@ -100,9 +122,16 @@ pub async fn create(ctx: &Ctx, conversation: String, new: NewMessage) -> ApiResu
             }
             let c = lookup::conversation(conn, &conversation)?;
             let s = rules::standing(conn, &caller, &c)?;
-            let (author, participant_sid) = rules::message_author(&s, new.author.as_deref(), |author| {
-                Ok(participants::get(conn, &c.sid, author)?.map(|p| p.sid))
-            })?;
+            rules::may_send_message(&s, !new.media_sids.is_empty())?;
+            if !new.media_sids.is_empty() {
+                return Err(ApiError::invalid("MediaSid", "media is not supported by this server"));
+            }
+            let (author, participant_sid) = match &webhook_author {
+                Some(a) => (Some(a.clone()), participants::get(conn, &c.sid, a)?.map(|p| p.sid)),
+                None => rules::message_author(&s, new.author.as_deref(), |author| {
+                    Ok(participants::get(conn, &c.sid, author)?.map(|p| p.sid))
+                })?,
+            };
             let mut m = MessageRow {
                 conversation_sid: c.sid.clone(),
                 idx: 0,
@@ -172,12 +201,41 @@ impl MessageChange {
 }
 
 /// Operation: `ctx.caller` changes message `message` of `conversation` as `change` says.
-pub async fn update(ctx: &Ctx, conversation: String, message: String, change: MessageChange) -> ApiResult<MessageRow> {
+pub async fn update(
+    ctx: &Ctx,
+    conversation: String,
+    message: String,
+    mut change: MessageChange,
+) -> ApiResult<MessageRow> {
+    let proposed = {
+        let (caller, urls, conversation, message, change) =
+            (ctx.caller.clone(), ctx.urls.clone(), conversation.clone(), message.clone(), change.clone());
+        move |conn: &Connection| {
+            let c = lookup::conversation(conn, &conversation)?;
+            rules::standing(conn, &caller, &c)?;
+            let mut v = to_value(&urls.message_json(&lookup::message(conn, &c, &message)?));
+            if let Some(b) = change.body {
+                v["body"] = b.into();
+            }
+            if let Some(a) = change.attributes {
+                v["attributes"] = a.into();
+            }
+            Ok(v)
+        }
+    };
+    let changes = pre_event(&ctx.state, pre::MESSAGE_UPDATE, proposed).await?;
+    if let Some(b) = changes.body {
+        change.body = Some(b);
+    }
+    if let Some(a) = changes.attributes {
+        change.attributes = Some(validate::attributes("Attributes", &a, validate::MESSAGE_ATTRIBUTES_BYTES)?);
+    }
     ctx.write(move |conn, caller, urls| {
         let c = lookup::conversation(conn, &conversation)?;
         let s = rules::standing(conn, caller, &c)?;
         let mut m = lookup::message(conn, &c, &message)?;
-        rules::may_edit_message(&s, &m)?;
+        let body = change.body.is_some() || change.date_created.is_some() || change.date_updated.is_some();
+        rules::may_edit_message(&s, &m, body, change.attributes.is_some())?;
         if let Some(b) = change.body {
             m.body = Some(b);
         }
@@ -200,6 +258,16 @@ pub async fn update(ctx: &Ctx, conversation: String, message: String, change: Me
 
 /// Operation: `ctx.caller` deletes message `message` of `conversation`.
 pub async fn delete(ctx: &Ctx, conversation: String, message: String) -> ApiResult<()> {
+    let proposed = {
+        let (caller, urls, conversation, message) =
+            (ctx.caller.clone(), ctx.urls.clone(), conversation.clone(), message.clone());
+        move |conn: &Connection| {
+            let c = lookup::conversation(conn, &conversation)?;
+            rules::standing(conn, &caller, &c)?;
+            Ok(to_value(&urls.message_json(&lookup::message(conn, &c, &message)?)))
+        }
+    };
+    pre_event(&ctx.state, pre::MESSAGE_REMOVE, proposed).await?;
     ctx.write(move |conn, caller, urls| {
         let c = lookup::conversation(conn, &conversation)?;
         let s = rules::standing(conn, caller, &c)?;

@@ -1,5 +1,5 @@
-//! Operations: one function per write (conversation, message and user create,
-//! update, delete), called by the routes once the input is parsed and validated.
+//! Operations: one function per write (conversation, message, user and role
+//! create, update, delete; configuration updates), called by the routes once the input is parsed and validated.
 //!
 //! Each operation is the one place where "caller X is about to do Y with these
 //! params" is known before the store is touched (where pre-event hooks go);
@@ -7,6 +7,8 @@
 //! and returns the row with the events to publish once committed. Participant
 //! operations live in `membership`.
 
+pub mod configuration;
 pub mod conversations;
 pub mod messages;
+pub mod roles;
 pub mod users;

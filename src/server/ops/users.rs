@@ -1,6 +1,8 @@
 //! User operations: create, update, delete. Users are also made implicitly
 //! when an identity first appears (`AppState::ensure_user`, membership).
 
+use crate::server::store::Connection;
+
 use crate::api::error::ErrorCode;
 use crate::api::params::UserParams;
 use crate::api::sid::{new_sid, prefix};
@@ -12,9 +14,11 @@ use crate::server::hub::{Audience, Effect};
 use crate::server::lookup;
 use crate::server::render::to_value;
 use crate::server::rules;
+use crate::server::rules::permissions::RoleType;
 use crate::server::store::rows::UserRow;
-use crate::server::store::users;
+use crate::server::store::{configuration, users};
 use crate::server::validate;
+use crate::server::webhooks::{self, origin::Origin};
 
 /// The validated fields of a user create or update; `None` leaves a field alone.
 #[derive(Debug, Clone, Default)]
@@ -56,6 +60,14 @@ impl UserChange {
     }
 }
 
+/// The service role `RoleSid` names (it must be one), else the service's default.
+fn service_role(conn: &Connection, service_sid: &str, role_sid: Option<String>) -> ApiResult<Option<String>> {
+    match role_sid {
+        Some(r) => Ok(Some(lookup::role_param(conn, "RoleSid", &r, RoleType::Service)?.sid)),
+        None => Ok(configuration::service(conn, service_sid)?.unwrap_or_default().default_chat_service_role_sid),
+    }
+}
+
 /// Operation: `ctx.caller` creates a user as `p` says (checked only once the
 /// caller may create users, so a person learns nothing from the validation).
 pub async fn create(ctx: &Ctx, p: &UserParams) -> ApiResult<UserRow> {
@@ -74,11 +86,15 @@ pub async fn create(ctx: &Ctx, p: &UserParams) -> ApiResult<UserRow> {
         date_updated: now,
     };
     change.apply(&mut u);
-    ctx.write(move |conn, _, _| {
+    let (tap, origin) = (ctx.state.store.webhooks.clone(), Origin::current());
+    ctx.write(move |conn, _, urls| {
+        u.role_sid = service_role(conn, &urls.service_sid, u.role_sid.take())?;
         if users::get(conn, &u.identity)?.is_some() {
             return Err(ApiError::new(ErrorCode::UserExists, format!("User {} already exists", u.identity)));
         }
         users::insert(conn, &u)?;
+        // No stream event tells of a new user, so its webhook is enqueued here.
+        webhooks::capture::user_added(conn, &tap, origin.as_ref(), &to_value(&urls.user_json(&u)))?;
         Ok((u, Vec::new()))
     })
     .await
@@ -88,8 +104,9 @@ pub async fn create(ctx: &Ctx, p: &UserParams) -> ApiResult<UserRow> {
 pub async fn update(ctx: &Ctx, user: String, change: UserChange) -> ApiResult<UserRow> {
     ctx.write(move |conn, caller, urls| {
         let mut u = lookup::user(conn, &user)?;
-        rules::may_update_user(caller, &u)?;
+        rules::may_update_user(conn, caller, &u, change.role_sid.is_some())?;
         change.apply(&mut u);
+        u.role_sid = service_role(conn, &urls.service_sid, u.role_sid.take())?;
         u.date_updated = now_unix();
         users::update(conn, &u)?;
         // Everyone who shares a conversation with the user sees the change.

@@ -3,11 +3,13 @@
 //! render: writes call one operation (`ops`, `membership`), reads look up, ask
 //! `rules` and render. No route imports another. Shared here: the responses.
 
+pub mod configuration;
 pub mod conversations;
 pub mod messages;
 pub mod participant_conversations;
 pub mod participants;
 pub mod receipts;
+pub mod roles;
 pub mod services;
 pub mod user_conversations;
 pub mod users;

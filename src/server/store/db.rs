@@ -53,6 +53,15 @@ impl Error {
             _ => false,
         }
     }
+    /// Whether the write failed for want of disk space (SQLite's SQLITE_FULL,
+    /// PostgreSQL's 53100 disk_full): nothing was kept; a retry may succeed.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            Error::Sqlite(e) => e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull),
+            Error::Pg(e) => e.code().is_some_and(|c| c.code() == "53100"),
+            _ => false,
+        }
+    }
 }
 
 /// `Option` for a row that may be missing, as rusqlite's extension trait.

@@ -6,8 +6,12 @@ use super::db::{Connection, Kind, Result, params};
 
 /// (version, SQL) in order. SQLite's first one is the schema as it was before
 /// versions were kept (all `IF NOT EXISTS`), so old files migrate cleanly.
-const SQLITE: &[(i64, &str)] = &[(1, include_str!("schema.sql"))];
-const POSTGRES: &[(i64, &str)] = &[(1, include_str!("schema_pg.sql")), (2, include_str!("eventlog_pg.sql"))];
+const SQLITE: &[(i64, &str)] = &[(1, include_str!("schema.sql")), (2, include_str!("webhooks.sql"))];
+const POSTGRES: &[(i64, &str)] = &[
+    (1, include_str!("schema_pg.sql")),
+    (2, include_str!("eventlog_pg.sql")),
+    (3, include_str!("roles_webhooks_pg.sql")),
+];
 
 /// Any number that is ours alone among advisory locks on the database.
 const MIGRATION_LOCK: i64 = 0x636f_6e76_6f01;

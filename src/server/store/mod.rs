@@ -10,14 +10,18 @@
 //! committed change to the other instances.
 
 mod batch;
+pub mod configuration;
 pub mod conversations;
 pub mod db;
 mod eventlog;
 pub mod messages;
 mod migrations;
+pub mod outbox;
 pub mod participants;
+pub mod roles;
 pub mod rows;
 pub mod users;
+pub mod webhooks;
 mod writer;
 
 use std::collections::HashMap;
@@ -30,6 +34,7 @@ use rusqlite::OpenFlags;
 use crate::api::sid::{new_sid, prefix};
 use crate::server::error::ApiError;
 use crate::server::hub::{Effect, Hub};
+use crate::server::webhooks::tap::Tap;
 pub use db::{Connection, Kind};
 use db::{OptionalExtension, PgConn, params};
 pub use writer::Writer;
@@ -53,6 +58,8 @@ pub struct Store {
     pub database: String,
     /// Typing renewals last shared with the cluster (PostgreSQL only).
     shared_typing: Mutex<HashMap<(String, String), Instant>>,
+    /// Shared with the writer: whether webhooks may fire, and the delivery bell.
+    pub webhooks: Arc<Tap>,
     /// Dropping this stops the checkpointer thread (SQLite).
     _checkpoints: Option<std::sync::mpsc::Sender<()>>,
 }
@@ -223,6 +230,7 @@ impl Store {
         data_dir: &Path,
         database: Option<&str>,
         hub: Arc<Hub>,
+        account_sid: &str,
     ) -> anyhow::Result<(Self, std::thread::JoinHandle<()>)> {
         let (conn, source, shown) = match database {
             Some(url) => {
@@ -252,7 +260,12 @@ impl Store {
             .query_map(params![], |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)))?
             .collect::<db::Result<Vec<_>>>()?;
         hub.load_members(pairs);
-        let origin = new_sid("NI"); // this instance, in the log's `origin` column
+        // Another instance may configure a webhook at any time, so on PostgreSQL
+        // every write looks (skipping that work until one is configured is for
+        // a store with one writer process).
+        let configured = conn.kind() == Kind::Postgres || webhooks::any_configured(&conn)?;
+        let tap = Arc::new(Tap::new(account_sid.to_owned(), service_sid.clone(), configured));
+        let instance = new_sid("NI"); // this instance, in the log's `origin` column
         let (writer, handle, checkpoints) = match (&source, head) {
             (Source::Pg(config), Some(head)) => {
                 let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -262,11 +275,11 @@ impl Store {
                 let config = config.clone();
                 let reconnect: writer::Reconnect = Box::new(move || Ok(pg_connect(&config)?));
                 let publish: writer::Publish = Box::new(move |batch| drop(tx.send(batch)));
-                let (w, h) = Writer::spawn(conn, Some(reconnect), origin, publish)?;
+                let (w, h) = Writer::spawn(conn, Some(reconnect), instance, publish, tap.clone())?;
                 (w, h, None)
             }
             (Source::Sqlite(path), _) => {
-                let (w, h) = Writer::spawn(conn, None, origin, sqlite_publisher(hub)?)?;
+                let (w, h) = Writer::spawn(conn, None, instance, sqlite_publisher(hub)?, tap.clone())?;
                 (w, h, Some(checkpointer(path)?))
             }
             (Source::Pg(_), None) => anyhow::bail!("no event log head"),
@@ -278,6 +291,7 @@ impl Store {
             service_sid,
             service_created,
             database: shown,
+            webhooks: tap,
             shared_typing: Mutex::new(HashMap::new()),
             _checkpoints: checkpoints,
         };

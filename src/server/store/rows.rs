@@ -178,3 +178,56 @@ pub struct MembershipRow {
     pub conversation: ConversationRow,
     pub unread: Option<i64>,
 }
+
+#[derive(Debug, Clone)]
+pub struct RoleRow {
+    pub id: i64,
+    pub sid: String,
+    pub friendly_name: String,
+    /// `conversation` or `service`.
+    pub role_type: String,
+    /// A JSON array of permission names.
+    pub permissions: String,
+    pub date_created: i64,
+    pub date_updated: i64,
+}
+
+impl RoleRow {
+    pub const COLUMNS: &'static str =
+        "r.id, r.sid, r.friendly_name, r.type, r.permissions, r.date_created, r.date_updated";
+
+    pub fn from_row(r: &Row<'_>) -> Result<Self> {
+        Ok(Self {
+            id: r.get(0)?,
+            sid: r.get(1)?,
+            friendly_name: r.get(2)?,
+            role_type: r.get(3)?,
+            permissions: r.get(4)?,
+            date_created: r.get(5)?,
+            date_updated: r.get(6)?,
+        })
+    }
+
+    /// The permission names stored.
+    pub fn permission_names(&self) -> Vec<String> {
+        serde_json::from_str(&self.permissions).unwrap_or_default()
+    }
+}
+
+/// The service configuration row.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceConfigurationRow {
+    pub default_conversation_creator_role_sid: Option<String>,
+    pub default_conversation_role_sid: Option<String>,
+    pub default_chat_service_role_sid: Option<String>,
+    pub reachability_enabled: bool,
+}
+
+/// The account configuration row.
+#[derive(Debug, Clone, Default)]
+pub struct AccountConfigurationRow {
+    pub default_chat_service_sid: Option<String>,
+    pub default_messaging_service_sid: Option<String>,
+    pub default_inactive_timer: Option<String>,
+    pub default_closed_timer: Option<String>,
+}

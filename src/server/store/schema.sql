@@ -98,3 +98,36 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     created      INTEGER NOT NULL,
     PRIMARY KEY (caller, key)
 ) WITHOUT ROWID;
+
+-- Roles (Twilio's Role resource): `type` is conversation or service,
+-- `permissions` a JSON array of permission names. The default roles and the
+-- configuration rows below are made on first start (server::ops::roles), which
+-- is also when participants and users from before roles get their roles.
+CREATE TABLE IF NOT EXISTS roles (
+    id            INTEGER PRIMARY KEY,
+    sid           TEXT NOT NULL UNIQUE,
+    friendly_name TEXT NOT NULL,
+    type          TEXT NOT NULL,
+    permissions   TEXT NOT NULL,
+    date_created  INTEGER NOT NULL,
+    date_updated  INTEGER NOT NULL
+);
+
+-- The service's configuration (one row per service): default roles, reachability.
+CREATE TABLE IF NOT EXISTS service_configuration (
+    service_sid                           TEXT PRIMARY KEY,
+    default_conversation_creator_role_sid TEXT,
+    default_conversation_role_sid         TEXT,
+    default_chat_service_role_sid         TEXT,
+    reachability_enabled                  INTEGER NOT NULL DEFAULT 0
+);
+
+-- The account's configuration (one row, id 1): defaults for new conversations.
+-- Timers are ISO-8601 durations as given (e.g. PT1H).
+CREATE TABLE IF NOT EXISTS account_configuration (
+    id                            INTEGER PRIMARY KEY,
+    default_chat_service_sid      TEXT,
+    default_messaging_service_sid TEXT,
+    default_inactive_timer        TEXT,
+    default_closed_timer          TEXT
+);

@@ -16,7 +16,8 @@ pub fn get(conn: &Connection, sid_or_identity: &str) -> Result<Option<UserRow>> 
 pub fn insert(conn: &Connection, u: &UserRow) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO users (sid, identity, friendly_name, attributes, role_sid, date_created, date_updated) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+         VALUES (?1, ?2, ?3, ?4, COALESCE(?5, (SELECT default_chat_service_role_sid FROM service_configuration)), \
+         ?6, ?7)",
     )?
     .execute(params![
         u.sid,

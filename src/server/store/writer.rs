@@ -14,6 +14,7 @@
 //! callers get a 503 at once instead of waiting.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -22,6 +23,9 @@ use super::db::{Connection, Kind};
 use super::eventlog;
 use crate::server::error::ApiError;
 use crate::server::hub::Effect;
+use crate::server::webhooks::capture::capture;
+use crate::server::webhooks::origin::Origin;
+use crate::server::webhooks::tap::Tap;
 
 /// What a job leaves behind: its effects when it succeeded, and how to answer
 /// its caller once the batch's fate (committed or not) is known.
@@ -49,32 +53,44 @@ const MAX_BATCH: usize = 512;
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::Sender<Job>,
+    webhooks: Arc<Tap>,
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`; it runs until every handle is dropped.
+    /// Starts the writer thread on `conn`; it runs until every handle is
+    /// dropped. `instance` names this server in the event log; `webhooks`
+    /// captures each job's webhook deliveries inside its savepoint.
     pub fn spawn(
         conn: Connection,
         reconnect: Option<Reconnect>,
-        origin: String,
+        instance: String,
         publish: Publish,
+        webhooks: Arc<Tap>,
     ) -> std::io::Result<(Self, std::thread::JoinHandle<()>)> {
         let (tx, rx) = mpsc::channel::<Job>(4096);
+        let tap = webhooks.clone();
         let handle = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || run(conn, reconnect, &origin, rx, publish))?;
-        Ok((Self { tx }, handle))
+            .spawn(move || run(conn, reconnect, &instance, rx, publish, &tap))?;
+        Ok((Self { tx, webhooks }, handle))
     }
 
     /// Runs `f` in the next transaction. `f` returns its value and the effects
     /// (stream events, membership changes) to apply once the transaction commits.
+    /// The post-event webhooks those effects owe go into the outbox in the
+    /// job's own savepoint, so they commit (or roll back) with the change.
     pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<(T, Vec<Effect>), ApiError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel::<Result<T, ApiError>>();
-        let job: Job = Box::new(move |conn| match catch_unwind(AssertUnwindSafe(|| f(conn))) {
+        let (tap, origin) = (self.webhooks.clone(), Origin::current());
+        let with_webhooks = move |conn: &Connection| {
+            let (value, effects) = f(conn)?;
+            Ok((value, capture(conn, &tap, origin.as_ref(), effects)?))
+        };
+        let job: Job = Box::new(move |conn| match catch_unwind(AssertUnwindSafe(|| with_webhooks(conn))) {
             Ok(Ok((value, effects))) => Outcome {
                 effects: Some(effects),
                 finish: Box::new(move |committed| match committed {
@@ -111,9 +127,10 @@ fn begin(conn: &Connection) -> super::db::Result<()> {
 fn run(
     mut conn: Connection,
     mut reconnect: Option<Reconnect>,
-    origin: &str,
+    instance: &str,
     mut rx: mpsc::Receiver<Job>,
     mut publish: Publish,
+    webhooks: &Tap,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut finishers = Vec::with_capacity(MAX_BATCH);
@@ -161,7 +178,7 @@ fn run(
         let mut committed = Committed::default();
         let logged = match conn.kind() {
             Kind::Postgres if !effects.is_empty() => {
-                eventlog::append(&conn, origin, std::mem::take(&mut effects)).map(|(p, e)| (Some(p), e))
+                eventlog::append(&conn, instance, std::mem::take(&mut effects)).map(|(p, e)| (Some(p), e))
             }
             _ => Ok((None, std::mem::take(&mut effects))),
         };
@@ -172,13 +189,18 @@ fn run(
         });
         match commit {
             Ok(()) => {
+                webhooks.committed();
                 finishers.drain(..).for_each(|f| f(Ok(&mut committed.answers)));
                 publish(committed);
             }
             Err(e) => {
+                // The database went away (503 as it is), or most likely the disk
+                // is full: nothing of the batch is kept, and each caller gets a
+                // 503 + Retry-After to try again later.
                 tracing::error!("commit failed: {}", e.0.message);
                 let _ = conn.execute_batch("ROLLBACK");
-                finishers.drain(..).for_each(|f| f(Err(&e)));
+                let err = if e.0.status == 503 { e } else { ApiError::not_stored() };
+                finishers.drain(..).for_each(|f| f(Err(&err)));
             }
         }
     }
