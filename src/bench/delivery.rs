@@ -43,6 +43,8 @@ pub async fn connect(request: impl IntoClientRequest + Unpin) -> anyhow::Result<
 pub struct Delivery {
     /// Publish → receipt, one sample per (message, subscriber).
     pub latency: Histogram<u64>,
+    /// The same per group of subscribers (the group each was given to [`run`]).
+    pub groups: Vec<Histogram<u64>>,
     pub sent: u64,
     pub publish_errors: u64,
     pub delivered: u64,
@@ -88,7 +90,13 @@ fn since(base: Instant) -> u64 {
     u64::try_from(base.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
-async fn subscriber(mut ws: Ws, base: Instant, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) -> Histogram<u64> {
+async fn subscriber(
+    group: usize,
+    mut ws: Ws,
+    base: Instant,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) -> (usize, Histogram<u64>) {
     let mut h = latency_histogram();
     let mut ready = false;
     loop {
@@ -116,14 +124,15 @@ async fn subscriber(mut ws: Ws, base: Instant, shared: Arc<Shared>, mut stop: wa
             },
         }
     }
-    h
+    (group, h)
 }
 
 /// Runs the fan-out: warms up until every subscriber has received a message,
 /// publishes `rate` messages/s for `duration`, then waits (at most `drain`) for
 /// every delivery. `publish` sends one body (it carries the marker) to the server.
+/// Each subscriber comes with a group number; latencies are also kept per group.
 pub async fn run(
-    subscribers: Vec<Ws>,
+    subscribers: Vec<(usize, Ws)>,
     publish: Publish,
     rate: f64,
     duration: Duration,
@@ -134,8 +143,9 @@ pub async fn run(
     let shared = Arc::new(Shared::default());
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
-    for ws in subscribers {
-        tasks.spawn(subscriber(ws, base, shared.clone(), stop_rx.clone()));
+    let group_count = subscribers.iter().map(|(g, _)| g + 1).max().unwrap_or(0);
+    for (group, ws) in subscribers {
+        tasks.spawn(subscriber(group, ws, base, shared.clone(), stop_rx.clone()));
     }
 
     // Warm-up: the subscription is live once a message has come through it.
@@ -187,13 +197,17 @@ pub async fn run(
     }
     let _ = stop_tx.send(true);
     let mut latency = latency_histogram();
-    while let Some(h) = tasks.join_next().await {
-        latency.add(h?)?;
+    let mut groups = vec![latency_histogram(); group_count];
+    while let Some(done) = tasks.join_next().await {
+        let (group, h) = done?;
+        latency.add(&h)?;
+        groups[group].add(h)?;
     }
     let delivered = shared.delivered.load(Ordering::Relaxed);
     let window = shared.last_receipt_nanos.load(Ordering::Relaxed).saturating_sub(first_publish);
     Ok(Delivery {
         latency,
+        groups,
         sent,
         publish_errors,
         delivered,

@@ -19,7 +19,21 @@ const SETUP_CONCURRENCY: usize = 16;
 
 /// Sets up the conversation and its subscribers, then runs the fan-out.
 pub fn measure(rt: &Runtimes, target: &Target, args: &BenchArgs) -> anyhow::Result<Delivery> {
+    measure_across(rt, target, std::slice::from_ref(target), args)
+}
+
+/// The fan-out with the sender on `target` and subscriber i streaming from
+/// `streams[i % len]` (several instances of one cluster); subscriber i is in
+/// latency group `i % len`.
+pub fn measure_across(
+    rt: &Runtimes,
+    target: &Target,
+    streams: &[Target],
+    args: &BenchArgs,
+) -> anyhow::Result<Delivery> {
+    anyhow::ensure!(!streams.is_empty(), "no instance to stream from");
     let target = Arc::new(target.clone());
+    let streams = streams.to_vec();
     let (subscribers, rate, duration) = (args.subscribers, args.rate, args.duration());
     rt.client.block_on(async move {
         let client = http_load::client(SETUP_CONCURRENCY)?;
@@ -36,8 +50,9 @@ pub fn measure(rt: &Runtimes, target: &Target, args: &BenchArgs) -> anyhow::Resu
             }
         }
         let mut subs = Vec::with_capacity(subscribers);
-        for identity in &identities {
-            subs.push(delivery::connect(target.stream_request(identity)?).await?);
+        for (i, identity) in identities.iter().enumerate() {
+            let group = i % streams.len();
+            subs.push((group, delivery::connect(streams[group].stream_request(identity)?).await?));
         }
         let url = target.messages_url(&conversation);
         let auth = target.admin();

@@ -155,6 +155,7 @@ pub fn fanout(rt: &Runtimes, subscribers: usize, rate: f64, duration: Duration) 
             let sent = tx.send(body).map_err(|_| anyhow::anyhow!("floor publisher closed"));
             Box::pin(async move { sent })
         });
+        let subs = subs.into_iter().map(|ws| (0, ws)).collect();
         let result = delivery::run(subs, publish, rate, duration, Duration::from_secs(5)).await;
         writer.abort();
         result

@@ -3,6 +3,7 @@
 //! tokio runtimes in this process (or the server is elsewhere, with `--server`);
 //! each scenario quotes its ratio to the floor, measured once in the same run.
 
+mod cluster;
 mod delivery;
 mod fanout;
 mod floor;
@@ -30,6 +31,9 @@ pub enum Scenario {
     Floor,
     /// Every scenario above, one after the other.
     All,
+    /// N instances on one PostgreSQL (`--database`): fan-out across instances
+    /// beside one instance, and send throughput on PostgreSQL beside SQLite.
+    Cluster,
 }
 
 /// Where the senders of `send` post.
@@ -92,6 +96,12 @@ pub struct BenchArgs {
     /// history, floor: how many times each page is fetched.
     #[arg(long, default_value_t = 200)]
     pub fetches: usize,
+    /// The embedded server's store: a PostgreSQL URL (SQLite in a temp dir without it).
+    #[arg(long, env = "CONVO_DATABASE_URL")]
+    pub database: Option<String>,
+    /// cluster: how many instances on the database.
+    #[arg(long, default_value_t = 3)]
+    pub instances: usize,
 }
 
 impl BenchArgs {
@@ -192,6 +202,7 @@ fn run_one(rt: &Runtimes, args: &BenchArgs, scenario: Scenario, floors: &mut Flo
             let h = history::measure(rt, &target, args)?;
             Ok(vec![history::report(&h, floor_get)])
         }
+        Scenario::Cluster => cluster::run(rt, args, floors.fanout(rt, args)?),
         Scenario::All => unreachable!("expanded by run"),
     }
 }
@@ -230,6 +241,32 @@ mod tests {
         assert!(by("send").notes.iter().all(|n| !n.contains("answered")), "{:?}", by("send").notes);
         assert!(by("history").get("deepest/first p50").is_some());
         assert!(by("floor-http").get("requests/s").unwrap() > 0.0);
+    }
+
+    /// `cluster` on a fresh PostgreSQL database (when the tests have one): three
+    /// instances deliver every message to subscribers on all of them.
+    #[test]
+    fn cluster_runs_three_instances_on_one_database() {
+        let Ok(server) = std::env::var("CONVO_TEST_DATABASE_URL") else {
+            eprintln!("skipped: CONVO_TEST_DATABASE_URL is not set (scripts/test sets it)");
+            return;
+        };
+        let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        let (head, _) = server.rsplit_once('/').unwrap();
+        let line = format!("cluster --database {head}/{name} --duration 0.5 --senders 2 --subscribers 6 --rate 20");
+        let a = args(&line);
+        let rt = Runtimes::new().unwrap();
+        let reports = run_one(&rt, &a, Scenario::Cluster, &mut Floors::default()).unwrap();
+        let fan = reports.iter().find(|r| r.scenario == "cluster-fanout").unwrap();
+        assert_eq!(fan.get("one instance lost"), Some(0.0));
+        assert_eq!(fan.get("spread lost"), Some(0.0));
+        assert!(fan.get("spread, other instances p50").unwrap() > 0.0, "subscribers on other instances got messages");
+        let sends = reports.iter().find(|r| r.scenario == "cluster-send").unwrap();
+        assert!(
+            sends.get("postgres accepted msgs/s").unwrap() > 0.0 && sends.get("sqlite accepted msgs/s").unwrap() > 0.0
+        );
     }
 
     /// `send --webhook hung`: every send is still accepted while the receiver never answers.

@@ -27,7 +27,8 @@ pub struct Target {
 }
 
 impl Target {
-    /// Starts the embedded server on the server runtime, or describes `--server`.
+    /// Starts the embedded server on the server runtime (on `--database` when
+    /// given), or describes `--server`.
     pub fn open(rt: &Runtimes, args: &BenchArgs) -> anyhow::Result<Self> {
         if let Some(url) = &args.server {
             return Ok(Self {
@@ -37,15 +38,22 @@ impl Target {
                 _server: None,
             });
         }
+        Self::start(rt, args.database.clone(), Credentials::generate())
+    }
+
+    /// Starts an embedded server with `credentials`: on SQLite in a temporary
+    /// data dir, or on the PostgreSQL at `database` (instances started on one
+    /// database with the same credentials form a cluster).
+    pub fn start(rt: &Runtimes, database: Option<String>, credentials: Credentials) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
-        let credentials = Credentials::generate();
         let config = ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: dir.path().to_path_buf(),
             public_url: None,
             credentials: credentials.clone(),
         };
-        let running = rt.server.block_on(server::start(config))?;
+        let options = server::ServerOptions { database, ..Default::default() };
+        let running = rt.server.block_on(server::start_with(config, options))?;
         Ok(Self {
             base: running.url(),
             credentials,
