@@ -2,7 +2,7 @@
 //! the change that caused them, claimed (a row update), then deleted once
 //! delivered or given up. Only the head (lowest id) of a (lane, url) is claimable.
 
-use super::db::{Connection, Result, Row, params};
+use super::db::{Connection, Kind, Result, Row, params};
 
 /// Now, in the outbox's unit of time (Unix milliseconds).
 pub fn now_ms() -> i64 {
@@ -95,13 +95,21 @@ pub fn heads(conn: &Connection, max_lanes: usize) -> Result<Vec<Delivery>> {
 }
 
 /// Claims delivery `id` until `until_ms` if it is due and unclaimed at `now_ms`.
+/// On PostgreSQL a row another instance is claiming right now is skipped
+/// (`FOR UPDATE SKIP LOCKED`), not waited for; SQLite has one writer.
 pub fn claim(conn: &Connection, id: i64, now_ms: i64, until_ms: i64) -> Result<bool> {
-    let changed = conn
-        .prepare_cached(
+    let sql = match conn.kind() {
+        Kind::Sqlite => {
             "UPDATE webhook_outbox SET claimed_until = ?3 WHERE id = ?1 AND next_attempt_at <= ?2 \
-             AND (claimed_until IS NULL OR claimed_until <= ?2)",
-        )?
-        .execute(params![id, now_ms, until_ms])?;
+             AND (claimed_until IS NULL OR claimed_until <= ?2)"
+        }
+        Kind::Postgres => {
+            "UPDATE webhook_outbox SET claimed_until = ?3 WHERE id = (SELECT id FROM webhook_outbox \
+             WHERE id = ?1 AND next_attempt_at <= ?2 AND (claimed_until IS NULL OR claimed_until <= ?2) \
+             FOR UPDATE SKIP LOCKED)"
+        }
+    };
+    let changed = conn.prepare_cached(sql)?.execute(params![id, now_ms, until_ms])?;
     Ok(changed == 1)
 }
 
