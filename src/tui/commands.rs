@@ -25,6 +25,8 @@ pub enum Slash {
     /// `/edit` alone loads the last own message into the composer; with text it replaces it.
     Edit(Option<String>),
     Delete,
+    /// Edit the draft in `$VISUAL` / `$EDITOR`.
+    Editor,
     Help,
     Quit,
 }
@@ -41,6 +43,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("/read, /unread", "mark this conversation read or unread"),
     ("/edit [TEXT]", "edit your last message"),
     ("/delete", "delete your last message"),
+    ("/editor", "edit the draft in $VISUAL or $EDITOR"),
     ("/help", "show keys and commands"),
     ("/quit", "quit"),
 ];
@@ -71,6 +74,7 @@ pub fn parse(line: &str) -> Result<Slash, String> {
         "/unread" => none(Slash::Unread),
         "/edit" => Ok(Slash::Edit(if arg.is_empty() { None } else { Some(arg.to_string()) })),
         "/delete" => none(Slash::Delete),
+        "/editor" => none(Slash::Editor),
         "/help" | "/?" => Ok(Slash::Help),
         "/quit" | "/q" | "/exit" => Ok(Slash::Quit),
         _ => Err(format!("unknown command {name}; /help lists the commands")),
@@ -124,6 +128,7 @@ pub fn run(app: &mut App, slash: Slash, now: Instant) -> Result<(), String> {
             let (msid, _) = last_own(app, &sid).ok_or("you have no message here to delete")?;
             app.outbox.push(Command::Delete { conversation_sid: sid, message_sid: msid });
         }
+        Slash::Editor => super::editor::request(app),
         Slash::Help => app.show_help = true,
         Slash::Quit => app.quit = true,
     }
