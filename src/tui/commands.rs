@@ -91,6 +91,18 @@ pub fn run(app: &mut App, slash: Slash, now: Instant) -> Result<(), String> {
             app.outbox.push(Command::Create { friendly_name: name, unique_name: None });
         }
         Slash::Join(name) => {
+            // One we are in already (by SID, unique or friendly name) just opens.
+            let known = app.order.iter().find(|sid| {
+                let c = app.conversations.get(*sid).map(|e| &e.conversation);
+                *sid == &name
+                    || c.is_some_and(|c| {
+                        c.unique_name.as_deref() == Some(&name) || c.friendly_name.as_deref() == Some(&name)
+                    })
+            });
+            if let Some(sid) = known.cloned() {
+                super::update::open_conversation(app, &sid, now);
+                return Ok(());
+            }
             app.pending_open = Some(name.clone());
             app.outbox.push(Command::Join { sid_or_unique_name: name });
         }

@@ -273,6 +273,12 @@ pub fn on_mouse(app: &mut App, ev: MouseEvent, now: Instant) {
 }
 
 pub fn on_paste(app: &mut App, text: &str) {
+    if let Some(s) = app.switcher.as_mut() {
+        s.query.push_str(&super::sanitize::line(text));
+        s.selected = 0;
+        switcher::refresh(app);
+        return;
+    }
     app.focus = Focus::Composer;
     // Pasted text is the user's own, but keep controls out of the editor anyway.
     let clean = super::sanitize::text(text);

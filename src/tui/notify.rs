@@ -68,11 +68,16 @@ pub fn on_message(app: &mut App, m: &Message, now: Instant) {
     burst.body = msg.body;
 }
 
-/// Turns the bursts whose window has closed into notices.
+/// Turns the bursts whose window has closed into notices (none for a
+/// conversation the user has opened meanwhile).
 pub fn on_tick(app: &mut App, now: Instant) {
     let due: Vec<String> = app.notifier.bursts.iter().filter(|(_, b)| b.due <= now).map(|(s, _)| s.clone()).collect();
     for sid in due {
         let Some(b) = app.notifier.bursts.remove(&sid) else { continue };
+        if app.open.as_deref() == Some(sid.as_str()) && app.terminal_focused {
+            // Opened within the window: already seen.
+            continue;
+        }
         let name = app.display_name(&sid);
         let (title, body) = if b.count == 1 {
             (format!("{} in {name}", b.author), b.body)

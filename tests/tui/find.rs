@@ -305,3 +305,26 @@ fn mentions_mode_notifies_only_for_at_you_and_off_never() {
     arrive(&mut a, other, 3, "bob", "@me again", now);
     assert!(flush(&mut a, now).is_empty());
 }
+
+#[test]
+fn join_with_a_completed_name_opens_a_conversation_you_are_in() {
+    let mut a = world();
+    composer(&mut a, "/join Ops");
+    tab(&mut a);
+    a.outbox.clear();
+    press(&mut a, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(a.open.as_deref(), Some(ch(4).as_str()));
+    assert!(!a.outbox.iter().any(|c| matches!(c, Command::Join { .. })), "{:?}", a.outbox);
+    composer(&mut a, "/join elsewhere");
+    press(&mut a, KeyCode::Enter, KeyModifiers::NONE);
+    assert!(a.outbox.contains(&Command::Join { sid_or_unique_name: "elsewhere".into() }));
+}
+
+#[test]
+fn a_burst_for_a_conversation_opened_within_the_window_is_dropped() {
+    let mut a = world();
+    let now = Instant::now();
+    arrive(&mut a, 2, 40, "bob", "are you there", now);
+    update::open_conversation(&mut a, &ch(2), now);
+    assert!(flush(&mut a, now).is_empty());
+}
