@@ -304,7 +304,8 @@ fn switcher_completion_editor_and_a_notification_for_another_conversation() {
     world.conversation("other", &["me", "bob"]);
     let home = tempfile::tempdir().unwrap();
     let editor = home.path().join("editor.sh");
-    std::fs::write(&editor, "#!/bin/sh\nprintf 'written by the editor script\\n' > \"$1\"\n").unwrap();
+    std::fs::write(&editor, "#!/bin/sh\nprintf 'EDITOR-PROMPT\\n'; read line; printf '%s\\n' \"$line\" > \"$1\"\n")
+        .unwrap();
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -350,11 +351,18 @@ fn switcher_completion_editor_and_a_notification_for_another_conversation() {
         page["messages"].as_array()?.iter().find(|m| m["body"] == "thanks @alice for the notes").cloned()
     }));
 
-    // /editor: what the script wrote lands in the composer; Enter sends it.
+    // /editor: what was written in the editor (a script reading a line) lands
+    // in the composer; Enter sends it.
     t.type_text("/editor");
     t.keys(&["Enter"]);
-    t.wait_for("written by the editor script");
-    assert_eq!(t.format("alternate_on"), "1", "the alternate screen is back after the editor");
+    // The editor has the terminal (main screen) and gets the keys typed, not
+    // the client's reader.
+    t.wait_until("the editor on the main screen", |s| s.contains("EDITOR-PROMPT") && t.format("alternate_on") == "0");
+    t.type_text("written by the editor script");
+    t.keys(&["Enter"]);
+    t.wait_until("the client back with the text in its composer", |s| {
+        t.format("alternate_on") == "1" && s.contains("Message general") && s.contains("written by the editor script")
+    });
     t.keys(&["Enter"]);
     let sent = world.rt.block_on(eventually("the editor's text on the server", || async {
         let page = world.get_async(&format!("Conversations/{general}/Messages?Order=desc&PageSize=5")).await;
