@@ -166,6 +166,32 @@ pub enum KeymapPreset {
     Vim,
 }
 
+/// Which new messages make a desktop notification (muted conversations never do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyMode {
+    /// Every message from someone else in a conversation not on screen.
+    #[default]
+    All,
+    /// Only messages that mention you (`@identity`).
+    Mentions,
+    Off,
+}
+
+/// The terminal escape sequence a notification is sent with (wrapped for tmux
+/// when `$TMUX` is set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyFormat {
+    /// `OSC 777 ; notify ; title ; body` (foot, WezTerm, Ghostty, rxvt, VTE terminals).
+    #[default]
+    Osc777,
+    /// `OSC 9 ; text` (iTerm2, WezTerm, Windows Terminal, Ghostty).
+    Osc9,
+    /// `OSC 99` (kitty's desktop notification protocol).
+    Osc99,
+}
+
 /// The client's settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -182,6 +208,10 @@ pub struct Settings {
     /// Messages kept in memory per conversation; farther pages are dropped and
     /// fetched again when you scroll back to them.
     pub max_messages: usize,
+    /// Desktop notifications through the terminal: "all", "mentions" or "off".
+    pub notifications: NotifyMode,
+    /// How they are sent: "osc777", "osc9" or "osc99".
+    pub notification_format: NotifyFormat,
 }
 
 impl Default for Settings {
@@ -193,6 +223,8 @@ impl Default for Settings {
             sidebar: true,
             page_size: 50,
             max_messages: 2000,
+            notifications: NotifyMode::All,
+            notification_format: NotifyFormat::Osc777,
         }
     }
 }
@@ -259,6 +291,8 @@ identity = "alice"
 sort = "unread"
 bell = false
 keymap = "vim"
+notifications = "mentions"
+notification_format = "osc99"
 [keys]
 quit = ["ctrl-q"]
 "#,
@@ -269,6 +303,9 @@ quit = ["ctrl-q"]
         assert!(!c.settings.bell);
         assert_eq!(c.settings.keymap, KeymapPreset::Vim);
         assert_eq!(c.settings.page_size, 50);
+        assert_eq!(c.settings.notifications, NotifyMode::Mentions);
+        assert_eq!(c.settings.notification_format, NotifyFormat::Osc99);
+        assert!(ConfigFile::parse("[settings]\nnotifications = \"loud\"").is_err());
         assert!(c.profile(Some("home")).is_err());
         assert!(ConfigFile::parse("[settings]\nsort = \"sideways\"").is_err());
         assert!(ConfigFile::parse("colour = 1").is_err());

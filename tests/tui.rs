@@ -4,6 +4,8 @@
 
 #[path = "tui/e2e.rs"]
 mod e2e;
+#[path = "tui/find.rs"]
+mod find;
 #[path = "tui/fixtures.rs"]
 mod fixtures;
 #[path = "tui/reducer.rs"]

@@ -139,6 +139,81 @@ pub struct PaneSize {
     pub height: u16,
 }
 
+/// What a row of the switcher stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SwitchTarget {
+    Conversation(String),
+    Person(String),
+}
+
+/// One row of the switcher: what it opens, its label (sanitized) and the
+/// label's matched char positions, to mark them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwitchItem {
+    pub target: SwitchTarget,
+    pub label: String,
+    pub unread: i64,
+    pub muted: bool,
+    pub matched: Vec<u32>,
+}
+
+/// The open switcher (rules in `switcher`): the query typed, the rows it
+/// matches (recomputed when the query or the conversations change, never
+/// while drawing), the selection.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Switcher {
+    pub query: String,
+    pub items: Vec<SwitchItem>,
+    pub selected: usize,
+}
+
+/// A Tab completion in progress (rules in `complete`): Tab again replaces
+/// `start..end` of line `row` (char columns) with the next candidate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    pub row: usize,
+    pub start: usize,
+    pub end: usize,
+    pub candidates: Vec<String>,
+    pub index: usize,
+}
+
+/// A desktop notification ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// A sequence number, the notification's id for OSC 99.
+    pub id: u64,
+    pub title: String,
+    pub body: String,
+}
+
+/// Messages of one conversation waiting for their coalescing window to close.
+#[derive(Debug, Clone)]
+pub struct Burst {
+    pub count: usize,
+    pub author: String,
+    pub body: String,
+    pub due: Instant,
+}
+
+/// Notification state (rules in `notify`): bursts being gathered, the newest
+/// index considered per conversation (so an echo or resync never notifies
+/// twice) and the notices due, which the event loop writes to the terminal.
+#[derive(Debug, Clone, Default)]
+pub struct Notifier {
+    pub bursts: BTreeMap<String, Burst>,
+    pub seen: HashMap<String, i64>,
+    pub ready: Vec<Notice>,
+    pub next_id: u64,
+}
+
+impl Notifier {
+    /// The notices due, emptied.
+    pub fn take_ready(&mut self) -> Vec<Notice> {
+        std::mem::take(&mut self.ready)
+    }
+}
+
 pub struct App {
     pub identity: String,
     pub server: String,
@@ -183,6 +258,14 @@ pub struct App {
     pub pending_open: Option<String>,
     /// The message being edited by `/edit` (its SID); Enter saves the edit.
     pub editing: Option<String>,
+    /// The Ctrl-K switcher, while it is open.
+    pub switcher: Option<Switcher>,
+    /// A Tab completion in progress (Tab again cycles).
+    pub completion: Option<Completion>,
+    /// Desktop notifications gathered and due.
+    pub notifier: Notifier,
+    /// `/editor` or its key: the event loop hands the terminal to `$EDITOR`.
+    pub wants_editor: bool,
 }
 
 impl App {
@@ -218,6 +301,10 @@ impl App {
             terminal_focused: true,
             pending_open: None,
             editing: None,
+            switcher: None,
+            completion: None,
+            notifier: Notifier::default(),
+            wants_editor: false,
         };
         app.reset_composer(String::new());
         app

@@ -25,6 +25,8 @@ pub enum Slash {
     /// `/edit` alone loads the last own message into the composer; with text it replaces it.
     Edit(Option<String>),
     Delete,
+    /// Edit the draft in `$VISUAL` / `$EDITOR`.
+    Editor,
     Help,
     Quit,
 }
@@ -41,6 +43,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("/read, /unread", "mark this conversation read or unread"),
     ("/edit [TEXT]", "edit your last message"),
     ("/delete", "delete your last message"),
+    ("/editor", "edit the draft in $VISUAL or $EDITOR"),
     ("/help", "show keys and commands"),
     ("/quit", "quit"),
 ];
@@ -71,6 +74,7 @@ pub fn parse(line: &str) -> Result<Slash, String> {
         "/unread" => none(Slash::Unread),
         "/edit" => Ok(Slash::Edit(if arg.is_empty() { None } else { Some(arg.to_string()) })),
         "/delete" => none(Slash::Delete),
+        "/editor" => none(Slash::Editor),
         "/help" | "/?" => Ok(Slash::Help),
         "/quit" | "/q" | "/exit" => Ok(Slash::Quit),
         _ => Err(format!("unknown command {name}; /help lists the commands")),
@@ -87,6 +91,18 @@ pub fn run(app: &mut App, slash: Slash, now: Instant) -> Result<(), String> {
             app.outbox.push(Command::Create { friendly_name: name, unique_name: None });
         }
         Slash::Join(name) => {
+            // One we are in already (by SID, unique or friendly name) just opens.
+            let known = app.order.iter().find(|sid| {
+                let c = app.conversations.get(*sid).map(|e| &e.conversation);
+                *sid == &name
+                    || c.is_some_and(|c| {
+                        c.unique_name.as_deref() == Some(&name) || c.friendly_name.as_deref() == Some(&name)
+                    })
+            });
+            if let Some(sid) = known.cloned() {
+                super::update::open_conversation(app, &sid, now);
+                return Ok(());
+            }
             app.pending_open = Some(name.clone());
             app.outbox.push(Command::Join { sid_or_unique_name: name });
         }
@@ -124,6 +140,7 @@ pub fn run(app: &mut App, slash: Slash, now: Instant) -> Result<(), String> {
             let (msid, _) = last_own(app, &sid).ok_or("you have no message here to delete")?;
             app.outbox.push(Command::Delete { conversation_sid: sid, message_sid: msid });
         }
+        Slash::Editor => super::editor::request(app),
         Slash::Help => app.show_help = true,
         Slash::Quit => app.quit = true,
     }

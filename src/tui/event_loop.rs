@@ -22,12 +22,24 @@ use super::{input, read, update, widgets};
 /// under a flood.
 const MAX_DIFFS_PER_FRAME: usize = 20_000;
 
+/// Writes bytes to the terminal as they are.
+pub type TerminalWriter = Box<dyn FnMut(&[u8]) + Send>;
+/// Hands the terminal to an editor on a draft and takes it back: the edited text.
+pub type EditorHook = Box<dyn FnMut(&str) -> anyhow::Result<String> + Send>;
+
 /// What the loop needs from its surroundings besides the terminal.
 pub struct Hooks {
     /// Mints a fresh token when the current one is about to expire.
     pub renew_token: Option<Box<dyn Fn() -> String + Send>>,
     /// Rings the terminal bell.
     pub bell: Box<dyn FnMut() + Send>,
+    /// Writes bytes to the terminal as they are (notification sequences).
+    pub terminal_out: TerminalWriter,
+    /// Inside tmux: notification sequences go through its passthrough.
+    pub tmux: bool,
+    /// Gives the terminal to an editor on the draft and takes it back; returns
+    /// the edited text.
+    pub editor: EditorHook,
 }
 
 /// Why the loop ended.
@@ -60,6 +72,7 @@ where
             }
         };
         let mut changed = true;
+        let mut got_diff = false;
         tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(ev)) => changed = on_event(app, ev, Instant::now()),
@@ -67,7 +80,10 @@ where
                 None => return Ok(Exit::Signal),
             },
             diff = handle.diffs.recv(), if diffs_open => match diff {
-                Some(d) => on_diff(app, d, hooks),
+                Some(d) => {
+                    on_diff(app, d, hooks);
+                    got_diff = true;
+                }
                 None => {
                     diffs_open = false;
                     app.set_status("the sync task stopped; restart convo-tui", true, Instant::now());
@@ -83,6 +99,7 @@ where
                 Ok(d) => {
                     on_diff(app, d, hooks);
                     changed = true;
+                    got_diff = true;
                     n += 1;
                 }
                 Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
@@ -107,12 +124,39 @@ where
             }
             return Ok(Exit::Quit);
         }
+        if got_diff && app.switcher.is_some() {
+            // The conversations it lists may have changed.
+            super::switcher::refresh(app);
+        }
+        if std::mem::take(&mut app.wants_editor) {
+            // crossterm's reader thread would take the editor's keys: stop it
+            // first and start a new one after.
+            drop(events);
+            let draft = app.composer_text();
+            let edited = run_blocking(|| (hooks.editor)(&draft));
+            events = EventStream::new();
+            super::editor::finished(app, edited, Instant::now());
+            terminal.clear()?;
+            changed = true;
+        }
         if changed {
             draw(terminal, app)?;
         }
         if std::mem::take(&mut app.bell) {
             (hooks.bell)();
         }
+        for notice in app.notifier.take_ready() {
+            (hooks.terminal_out)(&super::notify::encode(&notice, app.settings.notification_format, hooks.tmux));
+        }
+    }
+}
+
+/// Runs `f`, which blocks (an editor owns the terminal), without stalling the
+/// other tasks queued on this worker of a multi-threaded runtime.
+fn run_blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
 

@@ -9,8 +9,8 @@ use crate::sdk::Command;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 
 use super::app::{App, Focus};
-use super::commands;
-use super::keymap::{Action, Key, Lookup};
+use super::keymap::{Action, Key, KeyCodeOrd, Lookup};
+use super::{commands, complete, editor, switcher};
 use super::{paging, read, update};
 
 /// Lines scrolled per mouse-wheel notch.
@@ -21,6 +21,24 @@ pub fn on_key(app: &mut App, ev: KeyEvent, now: Instant) {
         return;
     }
     let Some(key) = Key::from_event(&ev) else { return };
+    if app.switcher.is_some() {
+        if switcher::on_key(app, ev, now) {
+            return;
+        }
+        if app.keymap.lookup(key, true) == Lookup::Action(Action::Quit) {
+            app.quit = true;
+        }
+        return;
+    }
+    let tab = !key.ctrl && !key.alt && matches!(key.code, KeyCodeOrd::Tab | KeyCodeOrd::BackTab);
+    if !tab {
+        app.completion = None;
+    } else if app.focus == Focus::Composer
+        && !app.show_help
+        && complete::on_tab(app, key.code == KeyCodeOrd::BackTab, now)
+    {
+        return;
+    }
     if app.show_help {
         match app.keymap.lookup(key, false) {
             Lookup::Action(Action::Quit) => app.quit = true,
@@ -110,6 +128,11 @@ pub fn on_action(app: &mut App, action: Action, now: Instant) {
             }
         }
         Action::Compose => app.focus = Focus::Composer,
+        Action::Switcher => switcher::toggle(app),
+        Action::Editor => {
+            app.focus = Focus::Composer;
+            editor::request(app);
+        }
     }
 }
 
@@ -250,6 +273,12 @@ pub fn on_mouse(app: &mut App, ev: MouseEvent, now: Instant) {
 }
 
 pub fn on_paste(app: &mut App, text: &str) {
+    if let Some(s) = app.switcher.as_mut() {
+        s.query.push_str(&super::sanitize::line(text));
+        s.selected = 0;
+        switcher::refresh(app);
+        return;
+    }
     app.focus = Focus::Composer;
     // Pasted text is the user's own, but keep controls out of the editor anyway.
     let clean = super::sanitize::text(text);

@@ -37,10 +37,14 @@ pub enum Action {
     CommandPrompt,
     /// Focus the composer.
     Compose,
+    /// Open the switcher: find a conversation or a person by typing.
+    Switcher,
+    /// Edit the draft in `$VISUAL` / `$EDITOR`.
+    Editor,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 22] = [
         Action::Quit,
         Action::Help,
         Action::FocusNext,
@@ -61,6 +65,8 @@ impl Action {
         Action::MarkUnread,
         Action::CommandPrompt,
         Action::Compose,
+        Action::Switcher,
+        Action::Editor,
     ];
 
     pub fn name(self) -> &'static str {
@@ -85,6 +91,8 @@ impl Action {
             Action::MarkUnread => "mark_unread",
             Action::CommandPrompt => "command_prompt",
             Action::Compose => "compose",
+            Action::Switcher => "switcher",
+            Action::Editor => "editor",
         }
     }
 
@@ -111,6 +119,8 @@ impl Action {
             Action::MarkUnread => "mark the conversation unread",
             Action::CommandPrompt => "type a /command",
             Action::Compose => "focus the composer",
+            Action::Switcher => "switch: find a conversation or person by name",
+            Action::Editor => "edit the draft in $VISUAL / $EDITOR",
         }
     }
 
@@ -323,6 +333,8 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::MarkUnread, &["u", "alt-u"]),
     (Action::CommandPrompt, &["/"]),
     (Action::Compose, &["i"]),
+    (Action::Switcher, &["ctrl-k"]),
+    (Action::Editor, &["alt-e", "ctrl-x ctrl-e"]),
 ];
 
 const VIM: &[(Action, &[&str])] = &[

@@ -2,20 +2,25 @@
 //! focus reports, bracketed paste), runs the event loop against a sync task,
 //! and restores the terminal on quit, on error and on panic. The pieces: `app`
 //! (state), `update`/`input`/`commands`/`paging`/`read` (reducers), `message_view` (viewport),
+//! `switcher`, `complete`, `editor`, `notify` (finding, completing, editing, being told),
 //! `widgets` (drawing), `keymap`, `theme`, `sanitize`, `cache`.
 
 pub mod app;
 pub mod cache;
 pub mod commands;
+pub mod complete;
 pub mod demo;
+pub mod editor;
 pub mod event_loop;
 pub mod input;
 pub mod keymap;
 pub mod launch;
 pub mod message_view;
+pub mod notify;
 pub mod paging;
 pub mod read;
 pub mod sanitize;
+pub mod switcher;
 pub mod theme;
 pub mod update;
 pub mod widgets;
@@ -65,6 +70,13 @@ pub fn restore_terminal() {
     let _ = out.flush();
 }
 
+/// Takes the terminal over: raw mode, alternate screen, mouse, focus reports,
+/// bracketed paste (undone by `restore_terminal`).
+pub fn enter_terminal() -> std::io::Result<()> {
+    enable_raw_mode()?;
+    crossterm::execute!(stdout(), EnterAlternateScreen, EnableMouseCapture, EnableFocusChange, EnableBracketedPaste)
+}
+
 /// Restores the terminal before the default panic message is printed, so the
 /// message is readable and the shell usable.
 fn install_panic_hook() {
@@ -80,15 +92,7 @@ fn install_panic_hook() {
 /// restored whatever happens; `cache` gets the list and drafts at the end.
 pub async fn run(mut app: App, mut handle: SyncHandle, mut hooks: Hooks, cache: &cache::Cache) -> anyhow::Result<Exit> {
     install_panic_hook();
-    enable_raw_mode()?;
-    let setup = crossterm::execute!(
-        stdout(),
-        EnterAlternateScreen,
-        EnableMouseCapture,
-        EnableFocusChange,
-        EnableBracketedPaste
-    );
-    if let Err(e) = setup {
+    if let Err(e) = enter_terminal() {
         restore_terminal();
         return Err(e.into());
     }
@@ -106,7 +110,10 @@ pub async fn run(mut app: App, mut handle: SyncHandle, mut hooks: Hooks, cache: 
     result
 }
 
-/// The default hooks: ring the bell by writing BEL to the terminal.
+/// The default hooks: ring the bell by writing BEL to the terminal, write
+/// notification sequences to it (tmux's passthrough when `$TMUX` is set), and
+/// hand it to `$EDITOR` with the terminal restored around it, taken back even
+/// when the editor fails.
 pub fn default_hooks(renew_token: Option<Box<dyn Fn() -> String + Send>>) -> Hooks {
     Hooks {
         renew_token,
@@ -114,6 +121,20 @@ pub fn default_hooks(renew_token: Option<Box<dyn Fn() -> String + Send>>) -> Hoo
             let mut out = stdout();
             let _ = out.write_all(b"\x07");
             let _ = out.flush();
+        }),
+        terminal_out: Box::new(|bytes| {
+            let mut out = stdout();
+            let _ = out.write_all(bytes);
+            let _ = out.flush();
+        }),
+        tmux: std::env::var_os("TMUX").is_some_and(|v| !v.is_empty()),
+        editor: Box::new(|draft| {
+            restore_terminal();
+            let edited = editor::edit(draft, &editor::command());
+            let back = enter_terminal();
+            let edited = edited?;
+            back?;
+            Ok(edited)
         }),
     }
 }

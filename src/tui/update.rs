@@ -75,7 +75,7 @@ pub fn on_diff(app: &mut App, diff: Diff, now: Instant) {
         Diff::MessagesLoaded { conversation_sid, messages, has_older, has_newer } => {
             messages_loaded(app, &conversation_sid, &messages, has_older, has_newer);
         }
-        Diff::MessageUpserted(m) => message_upserted(app, &m),
+        Diff::MessageUpserted(m) => message_upserted(app, &m, now),
         Diff::MessageRemoved { conversation_sid, message_sid, index } => {
             if let Some(room) = app.rooms.get_mut(&conversation_sid)
                 && room.messages.get(&index).is_some_and(|m| m.sid == message_sid)
@@ -185,7 +185,8 @@ pub fn open_conversation(app: &mut App, sid: &str, now: Instant) {
     check_read(app, now);
 }
 
-fn message_upserted(app: &mut App, m: &Message) {
+fn message_upserted(app: &mut App, m: &Message, now: Instant) {
+    super::notify::on_message(app, m, now);
     let sid = m.conversation_sid.clone();
     let mine = m.author.as_deref() == Some(app.identity.as_str());
     let looking = app.open.as_deref() == Some(&sid) && app.terminal_focused;
@@ -237,6 +238,7 @@ fn message_upserted(app: &mut App, m: &Message) {
 /// Fires what is due: the read horizon, typing guards, the status line.
 pub fn on_tick(app: &mut App, now: Instant) {
     read::on_tick(app, now);
+    super::notify::on_tick(app, now);
     for room in app.rooms.values_mut() {
         room.typing.retain(|_, until| *until > now);
     }
@@ -248,5 +250,6 @@ pub fn on_tick(app: &mut App, now: Instant) {
 /// When `on_tick` next has something to do (None: nothing pending, sleep).
 pub fn next_deadline(app: &App) -> Option<Instant> {
     let typing = app.rooms.values().flat_map(|r| r.typing.values().copied()).min();
-    [read::next_due(app), app.status.as_ref().map(|s| s.until), typing].into_iter().flatten().min()
+    let notice = super::notify::next_due(app);
+    [read::next_due(app), app.status.as_ref().map(|s| s.until), typing, notice].into_iter().flatten().min()
 }

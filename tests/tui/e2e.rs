@@ -290,3 +290,99 @@ fn first_launch_with_empty_home_sends_and_a_relaunch_shows_it() {
     assert!(t.wait_for("EXITED:").contains("EXITED:0"));
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// The pane's raw output so far, as text.
+fn raw_output(path: &Path) -> String {
+    String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned()
+}
+
+#[test]
+fn switcher_completion_editor_and_a_notification_for_another_conversation() {
+    let world = World::new();
+    let general = world.conversation("general", &["me", "bob", "alice"]);
+    let quokka = world.conversation("Quokka planning", &["me", "bob"]);
+    world.conversation("other", &["me", "bob"]);
+    let home = tempfile::tempdir().unwrap();
+    let editor = home.path().join("editor.sh");
+    std::fs::write(&editor, "#!/bin/sh\nprintf 'EDITOR-PROMPT\\n'; read line; printf '%s\\n' \"$line\" > \"$1\"\n")
+        .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut env = World::env(home.path());
+    env.push(("EDITOR", editor.display().to_string()));
+    // As inside tmux: notifications must come wrapped in its passthrough.
+    env.push(("TMUX", "/tmp/tmux-test/default,1,0".to_string()));
+    let token = world.token("me");
+    let args = ["--server", world.url.as_str(), "--identity", "me", "--token", token.as_str()];
+    let t = Tmux::start("find", Path::new(BIN), &args, &env, 120, 36);
+    let raw = home.path().join("pane-output");
+    t.pipe_output_to(&raw);
+    t.wait_until("the list", |s| line_with(s, "other").is_some() && line_with(s, "▸").is_some());
+
+    // Ctrl-K opens a conversation by part of its name.
+    t.keys(&["C-k"]);
+    t.wait_for("Switch: type a name");
+    t.type_text("quok");
+    t.keys(&["Enter"]);
+    t.wait_until("Quokka planning open", |s| {
+        line_with(s, "Quokka").is_some_and(|l| l.contains('▸')) && !s.contains("Switch: type a name")
+    });
+    t.keys(&["C-k"]);
+    t.type_text("gnrl");
+    t.keys(&["Enter"]);
+    t.wait_until("general open", |s| line_with(s, "general").is_some_and(|l| l.contains('▸')));
+    t.wait_until("general's participants", |s| s.contains("alice"));
+
+    // Tab completes a command name, then an @identity, which is sent as typed.
+    t.type_text("/jo");
+    t.keys(&["Tab"]);
+    t.wait_for("/join");
+    t.keys(&["BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace"]);
+    t.wait_until("the composer emptied", |s| !s.contains("/jo"));
+    t.type_text("thanks @ali");
+    t.keys(&["Tab"]);
+    t.wait_for("thanks @alice");
+    t.type_text("for the notes");
+    t.keys(&["Enter"]);
+    world.rt.block_on(eventually("the completed mention on the server", || async {
+        let page = world.get_async(&format!("Conversations/{general}/Messages?Order=desc&PageSize=5")).await;
+        page["messages"].as_array()?.iter().find(|m| m["body"] == "thanks @alice for the notes").cloned()
+    }));
+
+    // /editor: what was written in the editor (a script reading a line) lands
+    // in the composer; Enter sends it.
+    t.type_text("/editor");
+    t.keys(&["Enter"]);
+    // The editor has the terminal (main screen) and gets the keys typed, not
+    // the client's reader.
+    t.wait_until("the editor on the main screen", |s| s.contains("EDITOR-PROMPT") && t.format("alternate_on") == "0");
+    t.type_text("written by the editor script");
+    t.keys(&["Enter"]);
+    t.wait_until("the client back with the text in its composer", |s| {
+        t.format("alternate_on") == "1" && s.contains("Message general") && s.contains("written by the editor script")
+    });
+    t.keys(&["Enter"]);
+    let sent = world.rt.block_on(eventually("the editor's text on the server", || async {
+        let page = world.get_async(&format!("Conversations/{general}/Messages?Order=desc&PageSize=5")).await;
+        page["messages"].as_array()?.iter().find(|m| m["body"] == "written by the editor script").cloned()
+    }));
+    assert_eq!(sent["author"], "me");
+
+    // A message in a conversation not on screen: one notification sequence,
+    // OSC 777 inside tmux's passthrough, in the terminal's output stream.
+    world.say(&quokka, "bob", "ping; from quokka");
+    let want = "\x1bPtmux;\x1b\x1b]777;notify;bob in Quokka planning;ping, from quokka\x07\x1b\\";
+    let deadline = std::time::Instant::now() + crate::tmux::WAIT;
+    while !raw_output(&raw).contains(want) {
+        assert!(std::time::Instant::now() < deadline, "no notification in the output: {:?}", raw_output(&raw));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // None for the open conversation or for our own messages.
+    let out = raw_output(&raw);
+    assert_eq!(out.matches("]777;notify;").count(), 1, "{out:?}");
+
+    t.keys(&["C-c"]);
+    assert!(t.wait_for("EXITED:").contains("EXITED:0"));
+}

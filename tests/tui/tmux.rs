@@ -72,6 +72,13 @@ impl Tmux {
         self.tmux(&args);
     }
 
+    /// Appends everything the program writes to the pane, raw (escape
+    /// sequences included, before tmux reads them), to `path`.
+    pub fn pipe_output_to(&self, path: &Path) {
+        let cmd = format!("cat >> {}", sh_quote(&path.display().to_string()));
+        self.tmux(&["pipe-pane", "-O", "-t", &self.session, &cmd]);
+    }
+
     /// Types text literally.
     pub fn type_text(&self, text: &str) {
         self.tmux(&["send-keys", "-t", &self.session, "-l", text]);

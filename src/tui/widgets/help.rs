@@ -30,6 +30,10 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         Span::raw("in an empty composer: sent history"),
     ]));
     out.push(Line::from(vec![
+        Span::styled(format!("  {:<22}", "Tab / Shift-Tab"), theme.key),
+        Span::raw("in the composer: complete /commands, @names, args"),
+    ]));
+    out.push(Line::from(vec![
         Span::styled(format!("  {:<22}", "Esc"), theme.key),
         Span::raw("leave the composer / cancel an edit"),
     ]));

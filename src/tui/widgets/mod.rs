@@ -9,6 +9,7 @@ pub mod help;
 pub mod message_pane;
 pub mod sidebar;
 pub mod status_bar;
+pub mod switcher;
 pub mod typing_line;
 
 use ratatui::Frame;
@@ -83,6 +84,9 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     typing_line::draw(frame, screen.typing, app);
     composer::draw(frame, screen.composer, app);
     status_bar::draw(frame, screen.status, app);
+    if let Some(s) = &app.switcher {
+        switcher::draw(frame, area, app, s);
+    }
     if app.show_help {
         help::draw(frame, area, app);
     }
@@ -105,5 +109,5 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 pub fn focused(app: &App, f: Focus) -> bool {
-    app.focus == f && !app.show_help
+    app.focus == f && !app.show_help && app.switcher.is_none()
 }
