@@ -12,6 +12,8 @@ pub mod event_loop;
 pub mod input;
 pub mod keymap;
 pub mod launch;
+pub mod links;
+pub mod markdown;
 pub mod message_view;
 pub mod paging;
 pub mod read;
