@@ -182,6 +182,12 @@ pub struct Settings {
     /// Messages kept in memory per conversation; farther pages are dropped and
     /// fetched again when you scroll back to them.
     pub max_messages: usize,
+    /// The program (and arguments) that opens links; unset: `xdg-open`, or
+    /// `open` on macOS. Run directly, never through a shell.
+    pub open_command: Option<String>,
+    /// "Read by" under your latest message is shown in conversations of at
+    /// most this many participants.
+    pub read_by_max: usize,
 }
 
 impl Default for Settings {
@@ -193,6 +199,8 @@ impl Default for Settings {
             sidebar: true,
             page_size: 50,
             max_messages: 2000,
+            open_command: None,
+            read_by_max: 20,
         }
     }
 }

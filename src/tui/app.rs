@@ -16,6 +16,7 @@ use crate::config::{Settings, SortOrder};
 use crate::sdk::{Command, ConnectionState, ConversationEntry};
 
 use super::keymap::Keymap;
+use super::rich::Rich;
 use super::sanitize;
 use super::theme::Theme;
 
@@ -39,6 +40,8 @@ pub struct Msg {
     pub edited: bool,
     /// The wire `date_updated`, part of the wrap cache key.
     pub stamp: String,
+    /// Reply, reactions and attachments (`rich`).
+    pub rich: Rich,
 }
 
 impl Msg {
@@ -47,8 +50,7 @@ impl Msg {
         let edited = m.date_updated.as_deref().is_some_and(|u| u != m.date_created);
         let body = match (&m.body, &m.media) {
             (Some(b), _) => sanitize::text(b),
-            (None, Some(_)) => "[media]".to_string(),
-            (None, None) => String::new(),
+            (None, _) => String::new(),
         };
         Msg {
             sid: m.sid.clone(),
@@ -58,6 +60,7 @@ impl Msg {
             created,
             edited,
             stamp: m.date_updated.clone().unwrap_or_else(|| m.date_created.clone()),
+            rich: Rich::from_api(m),
         }
     }
 }
@@ -105,6 +108,8 @@ pub struct Room {
     pub wrap_cache: HashMap<String, Wrapped>,
     /// Marked unread by the user: don't advance the horizon until they come back to it.
     pub keep_unread: bool,
+    /// The message acted on by reply, react, edit, … (`select`), by index.
+    pub selected: Option<i64>,
 }
 
 impl Room {

@@ -17,6 +17,7 @@ pub mod markdown;
 pub mod message_view;
 pub mod paging;
 pub mod read;
+pub mod rich;
 pub mod sanitize;
 pub mod theme;
 pub mod update;

@@ -26,7 +26,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App) {
         frame.render_widget(Paragraph::new(text).style(theme.dim).alignment(Alignment::Center).block(block), area);
         return;
     };
-    let ctx = ViewCtx { width: inner.width.max(1), me: &app.identity, theme: &app.theme, offset: app.utc_offset };
+    let ctx = ViewCtx {
+        width: inner.width.max(1),
+        me: &app.identity,
+        theme: &app.theme,
+        offset: app.utc_offset,
+        read_by_max: app.settings.read_by_max,
+    };
     let Some(room) = app.rooms.get_mut(&sid) else { return };
     if room.loading_older && room.loaded {
         block = block.title_top(Line::styled(" loading older… ", theme.dim).right_aligned());
