@@ -8,6 +8,8 @@ mod e2e;
 mod fixtures;
 #[path = "tui/reducer.rs"]
 mod reducer;
+#[path = "tui/rich.rs"]
+mod rich;
 #[path = "tui/snapshots.rs"]
 mod snapshots;
 #[path = "tui/tmux.rs"]

@@ -188,6 +188,14 @@ pub struct App {
     pub pending_open: Option<String>,
     /// The message being edited by `/edit` (its SID); Enter saves the edit.
     pub editing: Option<String>,
+    /// Conversations with a mention of you not yet seen (the list marks them).
+    pub mentioned: std::collections::HashSet<String>,
+    /// Text to put on the terminal clipboard at the next draw (OSC 52).
+    pub clipboard: Option<String>,
+    /// The message pane's inner area at the last draw, and which message each
+    /// of its rows shows (for mouse clicks).
+    pub pane_area: ratatui::layout::Rect,
+    pub pane_rows: Vec<i64>,
 }
 
 impl App {
@@ -223,6 +231,10 @@ impl App {
             terminal_focused: true,
             pending_open: None,
             editing: None,
+            mentioned: Default::default(),
+            clipboard: None,
+            pane_area: Default::default(),
+            pane_rows: Vec::new(),
         };
         app.reset_composer(String::new());
         app

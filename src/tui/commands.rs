@@ -8,7 +8,7 @@ use crate::api::NotificationLevel;
 use crate::sdk::Command;
 
 use super::app::App;
-use super::read;
+use super::{read, select};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Slash {
@@ -25,6 +25,10 @@ pub enum Slash {
     /// `/edit` alone loads the last own message into the composer; with text it replaces it.
     Edit(Option<String>),
     Delete,
+    /// `/reply TEXT`: to the selected message, else the newest from someone else.
+    Reply(String),
+    /// `/react NAME`: heart, thumbs_up, …, or an emoji.
+    React(String),
     Help,
     Quit,
 }
@@ -41,6 +45,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("/read, /unread", "mark this conversation read or unread"),
     ("/edit [TEXT]", "edit your last message"),
     ("/delete", "delete your last message"),
+    ("/reply TEXT", "reply to the selected (or last) message"),
+    ("/react NAME", "react: heart, thumbs_up, laugh, sad, … or an emoji"),
     ("/help", "show keys and commands"),
     ("/quit", "quit"),
 ];
@@ -71,6 +77,8 @@ pub fn parse(line: &str) -> Result<Slash, String> {
         "/unread" => none(Slash::Unread),
         "/edit" => Ok(Slash::Edit(if arg.is_empty() { None } else { Some(arg.to_string()) })),
         "/delete" => none(Slash::Delete),
+        "/reply" | "/re" => need("text", "/reply TEXT").map(Slash::Reply),
+        "/react" => need("a reaction", "/react NAME").and_then(|n| select::reaction_name(&n)).map(Slash::React),
         "/help" | "/?" => Ok(Slash::Help),
         "/quit" | "/q" | "/exit" => Ok(Slash::Quit),
         _ => Err(format!("unknown command {name}; /help lists the commands")),
@@ -124,6 +132,8 @@ pub fn run(app: &mut App, slash: Slash, now: Instant) -> Result<(), String> {
             let (msid, _) = last_own(app, &sid).ok_or("you have no message here to delete")?;
             app.outbox.push(Command::Delete { conversation_sid: sid, message_sid: msid });
         }
+        Slash::Reply(body) => select::reply(app, body, now)?,
+        Slash::React(name) => select::react(app, &name, now)?,
         Slash::Help => app.show_help = true,
         Slash::Quit => app.quit = true,
     }

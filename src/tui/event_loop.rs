@@ -28,6 +28,8 @@ pub struct Hooks {
     pub renew_token: Option<Box<dyn Fn() -> String + Send>>,
     /// Rings the terminal bell.
     pub bell: Box<dyn FnMut() + Send>,
+    /// Puts text on the terminal's clipboard (OSC 52).
+    pub copy: Box<dyn FnMut(&str) + Send>,
 }
 
 /// Why the loop ended.
@@ -112,6 +114,9 @@ where
         }
         if std::mem::take(&mut app.bell) {
             (hooks.bell)();
+        }
+        if let Some(text) = app.clipboard.take() {
+            (hooks.copy)(&text);
         }
     }
 }

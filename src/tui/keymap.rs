@@ -37,10 +37,19 @@ pub enum Action {
     CommandPrompt,
     /// Focus the composer.
     Compose,
+    /// On the selected message (`select`): reply, react, edit, delete, open
+    /// its link, copy it, jump to the message it answers.
+    Reply,
+    React,
+    EditSelected,
+    DeleteSelected,
+    OpenLink,
+    CopyMessage,
+    JumpToReplied,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 27] = [
         Action::Quit,
         Action::Help,
         Action::FocusNext,
@@ -61,6 +70,13 @@ impl Action {
         Action::MarkUnread,
         Action::CommandPrompt,
         Action::Compose,
+        Action::Reply,
+        Action::React,
+        Action::EditSelected,
+        Action::DeleteSelected,
+        Action::OpenLink,
+        Action::CopyMessage,
+        Action::JumpToReplied,
     ];
 
     pub fn name(self) -> &'static str {
@@ -85,6 +101,13 @@ impl Action {
             Action::MarkUnread => "mark_unread",
             Action::CommandPrompt => "command_prompt",
             Action::Compose => "compose",
+            Action::Reply => "reply",
+            Action::React => "react",
+            Action::EditSelected => "edit_selected",
+            Action::DeleteSelected => "delete_selected",
+            Action::OpenLink => "open_link",
+            Action::CopyMessage => "copy_message",
+            Action::JumpToReplied => "jump_to_replied",
         }
     }
 
@@ -97,8 +120,8 @@ impl Action {
             Action::FocusPrev => "focus previous pane",
             Action::NextConversation => "next conversation, from anywhere",
             Action::PrevConversation => "previous conversation, from anywhere",
-            Action::Up => "move up (list) / scroll a line (messages)",
-            Action::Down => "move down (list) / scroll a line (messages)",
+            Action::Up => "move up (list) / select older (messages)",
+            Action::Down => "move down (list) / select newer (messages)",
             Action::Open => "open the selected conversation",
             Action::PageUp => "scroll messages a page up, from anywhere",
             Action::PageDown => "scroll messages a page down, from anywhere",
@@ -111,6 +134,13 @@ impl Action {
             Action::MarkUnread => "mark the conversation unread",
             Action::CommandPrompt => "type a /command",
             Action::Compose => "focus the composer",
+            Action::Reply => "reply to the selected message",
+            Action::React => "react to the selected message",
+            Action::EditSelected => "edit the selected message (yours)",
+            Action::DeleteSelected => "delete the selected message (yours)",
+            Action::OpenLink => "open the selected message's link",
+            Action::CopyMessage => "copy the selected message (OSC 52)",
+            Action::JumpToReplied => "jump to the message it replies to",
         }
     }
 
@@ -323,6 +353,13 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::MarkUnread, &["u", "alt-u"]),
     (Action::CommandPrompt, &["/"]),
     (Action::Compose, &["i"]),
+    (Action::Reply, &["R"]),
+    (Action::React, &["+"]),
+    (Action::EditSelected, &["e"]),
+    (Action::DeleteSelected, &["delete", "x"]),
+    (Action::OpenLink, &["o"]),
+    (Action::CopyMessage, &["y"]),
+    (Action::JumpToReplied, &["J"]),
 ];
 
 const VIM: &[(Action, &[&str])] = &[

@@ -198,11 +198,7 @@ impl<'t> Walker<'t> {
 
     fn start(&mut self, tag: Tag<'_>) {
         match tag {
-            Tag::Paragraph => {
-                if self.marker.is_none() {
-                    self.gap();
-                }
-            }
+            Tag::Paragraph if self.marker.is_none() => self.gap(),
             Tag::Heading { .. } => {
                 self.gap();
                 self.heading = true;

@@ -259,27 +259,36 @@ pub fn bottom_anchor(room: &mut Room, height: usize, ctx: &ViewCtx) -> Option<An
 /// The lines to show in a pane of `height` rows, and whether the newest loaded
 /// message is fully visible.
 pub fn visible(room: &mut Room, height: usize, ctx: &ViewCtx) -> (Vec<Line<'static>>, bool) {
+    let (lines, _, at_end) = visible_rows(room, height, ctx);
+    (lines, at_end)
+}
+
+/// [`visible`], with the index of the message each row belongs to.
+pub fn visible_rows(room: &mut Room, height: usize, ctx: &ViewCtx) -> (Vec<Line<'static>>, Vec<i64>, bool) {
     let anchor = match room.anchor {
         Some(a) => Some(a),
         None => bottom_anchor(room, height, ctx),
     };
     let Some(mut a) = anchor.or_else(|| room.first_index().map(|index| Anchor { index, row: 0 })) else {
-        return (Vec::new(), true);
+        return (Vec::new(), Vec::new(), true);
     };
     if !room.messages.contains_key(&a.index) {
         // The anchored message went away (deleted, trimmed): take the next one.
         match room.messages.range(a.index..).next().or_else(|| room.messages.iter().next_back()) {
             Some((i, _)) => a = Anchor { index: *i, row: 0 },
-            None => return (Vec::new(), true),
+            None => return (Vec::new(), Vec::new(), true),
         }
     }
     let mut out = Vec::with_capacity(height);
+    let mut rows = Vec::with_capacity(height);
     let mut idx = Some(a.index);
     let mut skip = a.row;
     let mut at_end = false;
     while let Some(i) = idx {
         let b = block(room, i, ctx);
+        let before = out.len();
         out.extend(b.into_iter().skip(skip));
+        rows.resize(out.len().max(before), i);
         skip = 0;
         idx = next_index(room, i);
         if out.len() >= height {
@@ -291,7 +300,8 @@ pub fn visible(room: &mut Room, height: usize, ctx: &ViewCtx) -> (Vec<Line<'stat
         }
     }
     out.truncate(height);
-    (out, at_end)
+    rows.truncate(height);
+    (out, rows, at_end)
 }
 
 /// Rows above the anchor among loaded messages (how far up we can scroll

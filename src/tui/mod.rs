@@ -19,6 +19,7 @@ pub mod paging;
 pub mod read;
 pub mod rich;
 pub mod sanitize;
+pub mod select;
 pub mod theme;
 pub mod update;
 pub mod widgets;
@@ -116,6 +117,11 @@ pub fn default_hooks(renew_token: Option<Box<dyn Fn() -> String + Send>>) -> Hoo
         bell: Box::new(|| {
             let mut out = stdout();
             let _ = out.write_all(b"\x07");
+            let _ = out.flush();
+        }),
+        copy: Box::new(|text| {
+            let mut out = stdout();
+            let _ = out.write_all(links::osc52(text).as_bytes());
             let _ = out.flush();
         }),
     }

@@ -132,7 +132,7 @@ pub fn trim(app: &mut App, sid: &str) {
 }
 
 /// Context for viewport math with the current pane size.
-fn with_room<R>(app: &mut App, f: impl FnOnce(&mut Room, usize, &ViewCtx) -> R) -> Option<R> {
+pub(super) fn with_room<R>(app: &mut App, f: impl FnOnce(&mut Room, usize, &ViewCtx) -> R) -> Option<R> {
     let sid = app.open.clone()?;
     let ctx = ViewCtx {
         width: app.pane.width,

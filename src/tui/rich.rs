@@ -113,7 +113,15 @@ pub fn truncate(s: &str, width: usize) -> String {
 /// is the answered message's body when it is loaded.
 pub fn quote_line(to: &ReplyTo, quoted: Option<&str>, indent: usize, width: usize, theme: &Theme) -> Line<'static> {
     let text = match quoted {
-        Some(body) => body.split('\n').find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string(),
+        // The text as shown, without its markdown: the first line that has some.
+        Some(body) => super::markdown::render(body, "", theme)
+            .lines
+            .iter()
+            .map(|l| super::markdown::plain(&l.spans))
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
         None => format!("message #{}", to.index),
     };
     let head = format!("{}↳ {}: ", " ".repeat(indent), to.author);
