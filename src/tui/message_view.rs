@@ -139,7 +139,7 @@ fn message_lines(m: &Msg, ctx: &ViewCtx) -> Vec<Line<'static>> {
 fn decorations(room: &Room, m: &Msg, ctx: &ViewCtx) -> (Option<Line<'static>>, Option<Line<'static>>) {
     let width = ctx.width as usize;
     let quote = m.rich.reply_to.as_ref().map(|to| {
-        let quoted = room.messages.get(&to.index).filter(|q| q.sid == to.message_sid).map(|q| q.body.as_str());
+        let quoted = room.messages.get(&to.index).filter(|q| q.sid == to.message_sid).map(|q| q.rich.summary.as_str());
         rich::quote_line(to, quoted, 6, width, ctx.theme)
     });
     let mine_latest = m.author == ctx.me && room.messages.range(m.index + 1..).all(|(_, n)| n.author != ctx.me);

@@ -29,6 +29,8 @@ pub struct Rich {
     /// (name, identities), in the demo app's order.
     pub reactions: Vec<(String, Vec<String>)>,
     pub media: Vec<Attachment>,
+    /// The body's first line of text without markdown, for quotes of it.
+    pub summary: String,
 }
 
 impl Rich {
@@ -49,8 +51,23 @@ impl Rich {
             .and_then(Value::as_array)
             .map(|items| items.iter().map(attachment).collect())
             .unwrap_or_default();
-        Rich { reply_to, reactions, media }
+        let body = m.body.as_deref().map(sanitize::text).unwrap_or_default();
+        Rich { reply_to, reactions, media, summary: summary(&body) }
     }
+}
+
+/// The first line of `body` that has text, as shown (markdown removed).
+fn summary(body: &str) -> String {
+    let first = body.split('\n').find(|l| !l.trim().is_empty()).unwrap_or("");
+    // Markdown of the first line alone: a code fence or list there still reads right.
+    super::markdown::render(first, "", &Theme::monochrome())
+        .lines
+        .iter()
+        .map(|l| super::markdown::plain(&l.spans))
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_else(|| first.trim().to_string())
+        .trim()
+        .to_string()
 }
 
 fn attachment(v: &Value) -> Attachment {
@@ -110,18 +127,10 @@ pub fn truncate(s: &str, width: usize) -> String {
 }
 
 /// The one-line quote above a reply: `↳ author: start of its text`. `quoted`
-/// is the answered message's body when it is loaded.
+/// is the answered message's `summary` when it is loaded.
 pub fn quote_line(to: &ReplyTo, quoted: Option<&str>, indent: usize, width: usize, theme: &Theme) -> Line<'static> {
     let text = match quoted {
-        // The text as shown, without its markdown: the first line that has some.
-        Some(body) => super::markdown::render(body, "", theme)
-            .lines
-            .iter()
-            .map(|l| super::markdown::plain(&l.spans))
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or_default()
-            .trim()
-            .to_string(),
+        Some(summary) => summary.to_string(),
         None => format!("message #{}", to.index),
     };
     let head = format!("{}↳ {}: ", " ".repeat(indent), to.author);

@@ -346,3 +346,57 @@ fn a_mention_rings_even_when_muted_and_marks_the_list() {
         .unwrap();
     assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED), "the mention is highlighted");
 }
+
+/// Frame time with 1,000 messages carrying reactions, replies and markdown:
+/// a cold frame (nothing wrapped yet), then frames while paging up through
+/// all of them, each a full draw of a 200×60 screen. Figures printed, never
+/// asserted. Run: `cargo test --release --test tui rich_frame_time -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn rich_frame_time_with_1000_rich_messages() {
+    let msgs: Vec<Message> = (0..1000)
+        .map(|i| {
+            let author = ["alice", "bob", "me"][i as usize % 3];
+            let body = format!("message **{i}** with `code`, _style_ and https://example.com/{i} for @me");
+            let mut attrs = json!({"reactions": {"heart": ["alice", "me"], "thumbs_up": ["bob"], "🎉": ["carol"]}});
+            if i > 0 {
+                attrs["reply_to"] =
+                    json!({"message_sid": format!("IM{:016x}{:016x}", 1, i - 1), "index": i - 1, "author": "x"});
+            }
+            with_attrs(message(1, i, author, &body, i), attrs)
+        })
+        .collect();
+    let mut a = app_with(convo_tui::config::Settings { max_messages: 5000, ..Default::default() });
+    diff(&mut a, Diff::Conversations(vec![entry(1, "general", 1000, 1000, 0, false)]));
+    diff(&mut a, Diff::MessagesLoaded { conversation_sid: ch(1), messages: msgs, has_older: false, has_newer: false });
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 60)).unwrap();
+    let mut draw = |a: &mut App| {
+        let start = Instant::now();
+        t.draw(|f| {
+            convo_tui::tui::widgets::fit(a, f.area());
+            convo_tui::tui::widgets::draw(f, a)
+        })
+        .unwrap();
+        start.elapsed()
+    };
+    let cold = draw(&mut a);
+    let mut times = Vec::new();
+    for _ in 0..400 {
+        press(&mut a, KeyCode::PageUp, KeyModifiers::NONE);
+        times.push(draw(&mut a));
+    }
+    for _ in 0..50 {
+        times.push(draw(&mut a));
+    }
+    times.sort();
+    let p = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
+    println!(
+        "rich frame, 200x60, 1000 messages with reactions+replies: cold {:?}, paging/redraw p50 {:?}, p99 {:?}, max {:?} ({} frames)",
+        cold,
+        p(0.5),
+        p(0.99),
+        times[times.len() - 1],
+        times.len()
+    );
+    assert!(screen(&mut a, 200, 60).contains("message 0 "), "paged up to the first message");
+}
