@@ -212,6 +212,12 @@ pub struct Settings {
     pub notifications: NotifyMode,
     /// How they are sent: "osc777", "osc9" or "osc99".
     pub notification_format: NotifyFormat,
+    /// The program (and arguments) that opens links; unset: `xdg-open`, or
+    /// `open` on macOS. Run directly, never through a shell.
+    pub open_command: Option<String>,
+    /// "Read by" under your latest message is shown in conversations of at
+    /// most this many participants.
+    pub read_by_max: usize,
 }
 
 impl Default for Settings {
@@ -225,6 +231,8 @@ impl Default for Settings {
             max_messages: 2000,
             notifications: NotifyMode::All,
             notification_format: NotifyFormat::Osc777,
+            open_command: None,
+            read_by_max: 20,
         }
     }
 }

@@ -10,6 +10,8 @@ mod find;
 mod fixtures;
 #[path = "tui/reducer.rs"]
 mod reducer;
+#[path = "tui/rich.rs"]
+mod rich;
 #[path = "tui/snapshots.rs"]
 mod snapshots;
 #[path = "tui/tmux.rs"]

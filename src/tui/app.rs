@@ -16,6 +16,7 @@ use crate::config::{Settings, SortOrder};
 use crate::sdk::{Command, ConnectionState, ConversationEntry};
 
 use super::keymap::Keymap;
+use super::rich::Rich;
 use super::sanitize;
 use super::theme::Theme;
 
@@ -39,6 +40,8 @@ pub struct Msg {
     pub edited: bool,
     /// The wire `date_updated`, part of the wrap cache key.
     pub stamp: String,
+    /// Reply, reactions and attachments (`rich`).
+    pub rich: Rich,
 }
 
 impl Msg {
@@ -47,8 +50,7 @@ impl Msg {
         let edited = m.date_updated.as_deref().is_some_and(|u| u != m.date_created);
         let body = match (&m.body, &m.media) {
             (Some(b), _) => sanitize::text(b),
-            (None, Some(_)) => "[media]".to_string(),
-            (None, None) => String::new(),
+            (None, _) => String::new(),
         };
         Msg {
             sid: m.sid.clone(),
@@ -58,6 +60,7 @@ impl Msg {
             created,
             edited,
             stamp: m.date_updated.clone().unwrap_or_else(|| m.date_created.clone()),
+            rich: Rich::from_api(m),
         }
     }
 }
@@ -105,6 +108,8 @@ pub struct Room {
     pub wrap_cache: HashMap<String, Wrapped>,
     /// Marked unread by the user: don't advance the horizon until they come back to it.
     pub keep_unread: bool,
+    /// The message acted on by reply, react, edit, … (`select`), by index.
+    pub selected: Option<i64>,
 }
 
 impl Room {
@@ -266,6 +271,14 @@ pub struct App {
     pub notifier: Notifier,
     /// `/editor` or its key: the event loop hands the terminal to `$EDITOR`.
     pub wants_editor: bool,
+    /// Conversations with a mention of you not yet seen (the list marks them).
+    pub mentioned: std::collections::HashSet<String>,
+    /// Text to put on the terminal clipboard at the next draw (OSC 52).
+    pub clipboard: Option<String>,
+    /// The message pane's inner area at the last draw, and which message each
+    /// of its rows shows (for mouse clicks).
+    pub pane_area: ratatui::layout::Rect,
+    pub pane_rows: Vec<i64>,
 }
 
 impl App {
@@ -305,6 +318,10 @@ impl App {
             completion: None,
             notifier: Notifier::default(),
             wants_editor: false,
+            mentioned: Default::default(),
+            clipboard: None,
+            pane_area: Default::default(),
+            pane_rows: Vec::new(),
         };
         app.reset_composer(String::new());
         app

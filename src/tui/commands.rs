@@ -8,7 +8,7 @@ use crate::api::NotificationLevel;
 use crate::sdk::Command;
 
 use super::app::App;
-use super::read;
+use super::{read, select};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Slash {
@@ -27,6 +27,10 @@ pub enum Slash {
     Delete,
     /// Edit the draft in `$VISUAL` / `$EDITOR`.
     Editor,
+    /// `/reply TEXT`: to the selected message, else the newest from someone else.
+    Reply(String),
+    /// `/react NAME`: heart, thumbs_up, …, or an emoji.
+    React(String),
     Help,
     Quit,
 }
@@ -44,6 +48,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("/edit [TEXT]", "edit your last message"),
     ("/delete", "delete your last message"),
     ("/editor", "edit the draft in $VISUAL or $EDITOR"),
+    ("/reply TEXT", "reply to the selected (or last) message"),
+    ("/react NAME", "react: heart, thumbs_up, laugh, sad, … or an emoji"),
     ("/help", "show keys and commands"),
     ("/quit", "quit"),
 ];
@@ -75,6 +81,8 @@ pub fn parse(line: &str) -> Result<Slash, String> {
         "/edit" => Ok(Slash::Edit(if arg.is_empty() { None } else { Some(arg.to_string()) })),
         "/delete" => none(Slash::Delete),
         "/editor" => none(Slash::Editor),
+        "/reply" | "/re" => need("text", "/reply TEXT").map(Slash::Reply),
+        "/react" => need("a reaction", "/react NAME").and_then(|n| select::reaction_name(&n)).map(Slash::React),
         "/help" | "/?" => Ok(Slash::Help),
         "/quit" | "/q" | "/exit" => Ok(Slash::Quit),
         _ => Err(format!("unknown command {name}; /help lists the commands")),
@@ -141,6 +149,8 @@ pub fn run(app: &mut App, slash: Slash, now: Instant) -> Result<(), String> {
             app.outbox.push(Command::Delete { conversation_sid: sid, message_sid: msid });
         }
         Slash::Editor => super::editor::request(app),
+        Slash::Reply(body) => select::reply(app, body, now)?,
+        Slash::React(name) => select::react(app, &name, now)?,
         Slash::Help => app.show_help = true,
         Slash::Quit => app.quit = true,
     }

@@ -40,6 +40,8 @@ pub struct Hooks {
     /// Gives the terminal to an editor on the draft and takes it back; returns
     /// the edited text.
     pub editor: EditorHook,
+    /// Puts text on the terminal's clipboard (OSC 52).
+    pub copy: Box<dyn FnMut(&str) + Send>,
 }
 
 /// Why the loop ended.
@@ -147,6 +149,9 @@ where
         }
         for notice in app.notifier.take_ready() {
             (hooks.terminal_out)(&super::notify::encode(&notice, app.settings.notification_format, hooks.tmux));
+        }
+        if let Some(text) = app.clipboard.take() {
+            (hooks.copy)(&text);
         }
     }
 }

@@ -11,7 +11,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent
 use super::app::{App, Focus};
 use super::keymap::{Action, Key, KeyCodeOrd, Lookup};
 use super::{commands, complete, editor, switcher};
-use super::{paging, read, update};
+use super::{paging, read, select, update};
 
 /// Lines scrolled per mouse-wheel notch.
 const WHEEL_ROWS: usize = 3;
@@ -48,22 +48,29 @@ pub fn on_key(app: &mut App, ev: KeyEvent, now: Instant) {
         return;
     }
     match app.keymap.lookup(key, app.focus == Focus::Composer) {
+        // Message actions without a selected message: the key types as usual.
+        Lookup::Action(a) if select::needs_selection(a) && !select::active(app) => unbound(app, ev, now),
         Lookup::Action(a) => on_action(app, a, now),
         Lookup::Pending => {}
-        Lookup::Unbound => {
-            if app.focus == Focus::Composer {
-                composer_key(app, ev, now);
-            } else if let KeyCode::Char(_) = ev.code
-                && !ev.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
-                && app.open.is_some()
-            {
-                // Typing anywhere starts a message.
-                app.focus = Focus::Composer;
-                composer_key(app, ev, now);
-            } else if ev.code == KeyCode::Esc {
-                app.focus = Focus::List;
-            }
-        }
+        Lookup::Unbound => unbound(app, ev, now),
+    }
+}
+
+/// A key no binding took.
+fn unbound(app: &mut App, ev: KeyEvent, now: Instant) {
+    if app.focus == Focus::Composer {
+        composer_key(app, ev, now);
+    } else if let KeyCode::Char(_) = ev.code
+        && !ev.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        && app.open.is_some()
+    {
+        // Typing anywhere starts a message.
+        app.focus = Focus::Composer;
+        composer_key(app, ev, now);
+    } else if ev.code == KeyCode::Esc && app.focus == Focus::Messages && select::clear(app) {
+        // Esc first drops the selection, then leaves the pane.
+    } else if ev.code == KeyCode::Esc {
+        app.focus = Focus::List;
     }
 }
 
@@ -84,6 +91,7 @@ pub fn on_action(app: &mut App, action: Action, now: Instant) {
             let down = action == Action::Down;
             match app.focus {
                 Focus::List => move_selection(app, if down { 1 } else { -1 }),
+                Focus::Messages => select::step(app, if down { 1 } else { -1 }, now),
                 _ if down => paging::scroll_down(app, 1, now),
                 _ => paging::scroll_up(app, 1, now),
             }
@@ -133,6 +141,10 @@ pub fn on_action(app: &mut App, action: Action, now: Instant) {
             app.focus = Focus::Composer;
             editor::request(app);
         }
+        a if select::needs_selection(a) => {
+            select::on_action(app, a, now);
+        }
+        _ => {}
     }
 }
 
@@ -268,6 +280,7 @@ pub fn on_mouse(app: &mut App, ev: MouseEvent, now: Instant) {
     match ev.kind {
         MouseEventKind::ScrollUp => paging::scroll_up(app, WHEEL_ROWS, now),
         MouseEventKind::ScrollDown => paging::scroll_down(app, WHEEL_ROWS, now),
+        MouseEventKind::Down(crossterm::event::MouseButton::Left) => select::click(app, ev.column, ev.row),
         _ => {}
     }
 }

@@ -41,10 +41,19 @@ pub enum Action {
     Switcher,
     /// Edit the draft in `$VISUAL` / `$EDITOR`.
     Editor,
+    /// On the selected message (`select`): reply, react, edit, delete, open
+    /// its link, copy it, jump to the message it answers.
+    Reply,
+    React,
+    EditSelected,
+    DeleteSelected,
+    OpenLink,
+    CopyMessage,
+    JumpToReplied,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 29] = [
         Action::Quit,
         Action::Help,
         Action::FocusNext,
@@ -67,6 +76,13 @@ impl Action {
         Action::Compose,
         Action::Switcher,
         Action::Editor,
+        Action::Reply,
+        Action::React,
+        Action::EditSelected,
+        Action::DeleteSelected,
+        Action::OpenLink,
+        Action::CopyMessage,
+        Action::JumpToReplied,
     ];
 
     pub fn name(self) -> &'static str {
@@ -93,6 +109,13 @@ impl Action {
             Action::Compose => "compose",
             Action::Switcher => "switcher",
             Action::Editor => "editor",
+            Action::Reply => "reply",
+            Action::React => "react",
+            Action::EditSelected => "edit_selected",
+            Action::DeleteSelected => "delete_selected",
+            Action::OpenLink => "open_link",
+            Action::CopyMessage => "copy_message",
+            Action::JumpToReplied => "jump_to_replied",
         }
     }
 
@@ -105,8 +128,8 @@ impl Action {
             Action::FocusPrev => "focus previous pane",
             Action::NextConversation => "next conversation, from anywhere",
             Action::PrevConversation => "previous conversation, from anywhere",
-            Action::Up => "move up (list) / scroll a line (messages)",
-            Action::Down => "move down (list) / scroll a line (messages)",
+            Action::Up => "move up (list) / select older (messages)",
+            Action::Down => "move down (list) / select newer (messages)",
             Action::Open => "open the selected conversation",
             Action::PageUp => "scroll messages a page up, from anywhere",
             Action::PageDown => "scroll messages a page down, from anywhere",
@@ -121,6 +144,13 @@ impl Action {
             Action::Compose => "focus the composer",
             Action::Switcher => "switch: find a conversation or person by name",
             Action::Editor => "edit the draft in $VISUAL / $EDITOR",
+            Action::Reply => "reply to the selected message",
+            Action::React => "react to the selected message",
+            Action::EditSelected => "edit the selected message (yours)",
+            Action::DeleteSelected => "delete the selected message (yours)",
+            Action::OpenLink => "open the selected message's link",
+            Action::CopyMessage => "copy the selected message (OSC 52)",
+            Action::JumpToReplied => "jump to the message it replies to",
         }
     }
 
@@ -335,6 +365,13 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Compose, &["i"]),
     (Action::Switcher, &["ctrl-k"]),
     (Action::Editor, &["alt-e", "ctrl-x ctrl-e"]),
+    (Action::Reply, &["R"]),
+    (Action::React, &["+"]),
+    (Action::EditSelected, &["e"]),
+    (Action::DeleteSelected, &["delete", "x"]),
+    (Action::OpenLink, &["o"]),
+    (Action::CopyMessage, &["y"]),
+    (Action::JumpToReplied, &["J"]),
 ];
 
 const VIM: &[(Action, &[&str])] = &[

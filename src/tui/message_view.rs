@@ -11,6 +11,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::app::{Anchor, Msg, Room, Wrapped};
 use super::theme::Theme;
+use super::{markdown, rich};
 
 /// Greedy word wrap to `width` columns, by display width. Words are runs
 /// between spaces (so punctuation stays with its word); a word wider than a
@@ -74,66 +75,81 @@ pub struct ViewCtx<'a> {
     pub me: &'a str,
     pub theme: &'a Theme,
     pub offset: time::UtcOffset,
+    /// "Read by" is shown in rooms of at most this many participants.
+    pub read_by_max: usize,
 }
 
-/// The wrapped lines of one message (without separators).
+/// Where a message's body column starts: after "HH:MM author: ", capped so
+/// narrow panes still have room.
+fn body_indent(m: &Msg, width: usize) -> usize {
+    (6 + m.author.width() + 2).min(width / 2).max(1)
+}
+
+/// The wrapped lines of one message (without separators): the header and its
+/// markdown body, then its attachments and reactions.
 fn message_lines(m: &Msg, ctx: &ViewCtx) -> Vec<Line<'static>> {
     let width = ctx.width as usize;
-    let time = clock(m.created, ctx.offset);
     let author_style = if m.author == ctx.me { ctx.theme.author_me } else { ctx.theme.author };
-    // Body column: after "HH:MM author: ", capped so narrow panes still have room.
     let prefix_w = 6 + m.author.width() + 2;
-    let indent = prefix_w.min(width / 2).max(1);
-    let mut body = m.body.clone();
-    let edited = if m.edited { " (edited)" } else { "" };
-    if body.is_empty() {
-        body.push(' ');
-    }
-    let first_w = width.saturating_sub(prefix_w).max(1);
-    let mut lines = Vec::new();
-    // Wrap the first line at the body column after the prefix, the rest at the indent.
-    let wrapped_first = wrap(&body, first_w);
-    let (head, rest) = match wrapped_first.split_first() {
-        Some((h, _)) => (h.clone(), body[byte_after_first_line(&body, h)..].trim_start_matches(' ').to_string()),
-        None => (String::new(), String::new()),
-    };
-    let mut first = vec![
-        Span::styled(time, ctx.theme.time),
+    let indent = body_indent(m, width);
+    let pad = " ".repeat(indent);
+    let body = markdown::render(&m.body, ctx.me, ctx.theme);
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let mut header = vec![
+        Span::styled(clock(m.created, ctx.offset), ctx.theme.time),
         Span::raw(" "),
         Span::styled(m.author.clone(), author_style),
         Span::raw(": "),
-        Span::raw(head),
     ];
-    let mut cont: Vec<String> =
-        if rest.is_empty() { Vec::new() } else { wrap(&rest, width.saturating_sub(indent).max(1)) };
-    if cont.is_empty() {
-        if !edited.is_empty() {
-            first.push(Span::styled(edited, ctx.theme.dim));
+    for (i, md) in body.lines.iter().enumerate() {
+        let first_pw: usize = md.first_prefix.iter().map(|s| s.width()).sum();
+        let cont_pw: usize = md.cont_prefix.iter().map(|s| s.width()).sum();
+        let first_w = if i == 0 { width.saturating_sub(prefix_w) } else { width.saturating_sub(indent) };
+        let rest_w = width.saturating_sub(indent + cont_pw).max(1);
+        let rows = markdown::wrap_spans(&md.spans, first_w.saturating_sub(first_pw).max(1), rest_w);
+        for (r, row) in rows.into_iter().enumerate() {
+            let mut spans = if i == 0 && r == 0 { std::mem::take(&mut header) } else { vec![Span::raw(pad.clone())] };
+            spans.extend(if r == 0 { md.first_prefix.clone() } else { md.cont_prefix.clone() });
+            spans.extend(row);
+            lines.push(Line::from(spans));
         }
-        lines.push(Line::from(first));
-        return lines;
     }
-    lines.push(Line::from(first));
-    let last = cont.pop().unwrap_or_default();
-    let pad = " ".repeat(indent);
-    for c in cont {
-        lines.push(Line::from(vec![Span::raw(pad.clone()), Span::raw(c)]));
+    if lines.is_empty() {
+        header.push(Span::raw(" "));
+        lines.push(Line::from(header));
     }
-    let mut tail = vec![Span::raw(pad), Span::raw(last)];
-    if !edited.is_empty() {
-        tail.push(Span::styled(edited, ctx.theme.dim));
+    if m.edited
+        && let Some(last) = lines.last_mut()
+    {
+        last.spans.push(Span::styled(" (edited)", ctx.theme.dim));
     }
-    lines.push(Line::from(tail));
+    for a in &m.rich.media {
+        lines.push(rich::attachment_line(a, indent, width, ctx.theme));
+    }
+    if !m.rich.reactions.is_empty() {
+        lines.push(rich::reactions_line(&m.rich.reactions, ctx.me, indent, ctx.theme));
+    }
     lines
 }
 
-/// Where, in `body`, the text after the wrapped first line `head` starts.
-fn byte_after_first_line(body: &str, head: &str) -> usize {
-    // `wrap` only drops spaces at breaks, so the head is a prefix of the body
-    // (up to a newline, which is skipped too).
-    let end = head.len().min(body.len());
-    let rest = &body[end..];
-    if rest.starts_with('\n') { end + 1 } else { end }
+/// The lines a message gets that depend on other state than its own, so they
+/// are made at each draw rather than cached: the quote of the message it
+/// replies to (which may load later) above it, and "read by" (participants'
+/// horizons) under your latest message.
+fn decorations(room: &Room, m: &Msg, ctx: &ViewCtx) -> (Option<Line<'static>>, Option<Line<'static>>) {
+    let width = ctx.width as usize;
+    let quote = m.rich.reply_to.as_ref().map(|to| {
+        let quoted = room.messages.get(&to.index).filter(|q| q.sid == to.message_sid).map(|q| q.rich.summary.as_str());
+        rich::quote_line(to, quoted, 6, width, ctx.theme)
+    });
+    let mine_latest = m.author == ctx.me && room.messages.range(m.index + 1..).all(|(_, n)| n.author != ctx.me);
+    let read_by = if mine_latest {
+        let indent = body_indent(m, width);
+        rich::read_by_line(room.participants.values(), m.index, ctx.me, ctx.read_by_max, indent, width, ctx.theme)
+    } else {
+        None
+    };
+    (quote, read_by)
 }
 
 /// Extra lines before a message: a day separator when the day changes from the
@@ -167,11 +183,21 @@ fn rule(label: &str, width: usize, style: Style) -> Line<'static> {
     Line::styled(format!("{}{}{}", "─".repeat(left), label, "─".repeat(right)), style)
 }
 
-/// Wraps message `index` into the cache unless a fresh entry is there; returns
-/// its extra lines (separators) and the number of wrapped lines.
-fn prepare(room: &mut Room, index: i64, ctx: &ViewCtx) -> Option<(Vec<Line<'static>>, usize)> {
+/// A message's block as parts: the lines before its cached lines
+/// (separators, reply quote), and after them ("read by").
+struct Parts {
+    before: Vec<Line<'static>>,
+    cached: usize,
+    after: Option<Line<'static>>,
+}
+
+/// Wraps message `index` into the cache unless a fresh entry is there, and
+/// makes the lines around it.
+fn prepare(room: &mut Room, index: i64, ctx: &ViewCtx) -> Option<Parts> {
     let m = room.messages.get(&index)?;
-    let extra = extras(room, m, ctx);
+    let mut before = extras(room, m, ctx);
+    let (quote, after) = decorations(room, m, ctx);
+    before.extend(quote);
     let fresh = room.wrap_cache.get(&m.sid).is_some_and(|w| w.width == ctx.width && w.stamp == m.stamp);
     if !fresh {
         let w = Wrapped { width: ctx.width, stamp: m.stamp.clone(), lines: message_lines(m, ctx) };
@@ -179,21 +205,32 @@ fn prepare(room: &mut Room, index: i64, ctx: &ViewCtx) -> Option<(Vec<Line<'stat
         room.wrap_cache.insert(sid, w);
     }
     let m = room.messages.get(&index)?;
-    Some((extra, room.wrap_cache.get(&m.sid).map_or(0, |w| w.lines.len())))
+    let cached = room.wrap_cache.get(&m.sid).map_or(0, |w| w.lines.len());
+    Some(Parts { before, cached, after })
 }
 
-/// The block of a message: separators plus its wrapped lines (cached).
+/// The block of a message: separators, its quote, its wrapped lines (cached)
+/// and "read by"; the selected message's lines are highlighted.
 pub fn block(room: &mut Room, index: i64, ctx: &ViewCtx) -> Vec<Line<'static>> {
-    let Some((mut out, _)) = prepare(room, index, ctx) else { return Vec::new() };
+    let Some(parts) = prepare(room, index, ctx) else { return Vec::new() };
+    let mut out = parts.before;
+    let selected = room.selected == Some(index);
     if let Some(w) = room.messages.get(&index).and_then(|m| room.wrap_cache.get(&m.sid)) {
+        let start = out.len();
         out.extend(w.lines.iter().cloned());
+        if selected {
+            for l in &mut out[start..] {
+                *l = std::mem::take(l).patch_style(ctx.theme.selected);
+            }
+        }
     }
+    out.extend(parts.after);
     out
 }
 
 /// The rows a message's block takes, without copying its lines.
 pub fn block_height(room: &mut Room, index: i64, ctx: &ViewCtx) -> usize {
-    prepare(room, index, ctx).map_or(0, |(extra, n)| extra.len() + n)
+    prepare(room, index, ctx).map_or(0, |p| p.before.len() + p.cached + usize::from(p.after.is_some()))
 }
 
 fn prev_index(room: &Room, index: i64) -> Option<i64> {
@@ -222,27 +259,36 @@ pub fn bottom_anchor(room: &mut Room, height: usize, ctx: &ViewCtx) -> Option<An
 /// The lines to show in a pane of `height` rows, and whether the newest loaded
 /// message is fully visible.
 pub fn visible(room: &mut Room, height: usize, ctx: &ViewCtx) -> (Vec<Line<'static>>, bool) {
+    let (lines, _, at_end) = visible_rows(room, height, ctx);
+    (lines, at_end)
+}
+
+/// [`visible`], with the index of the message each row belongs to.
+pub fn visible_rows(room: &mut Room, height: usize, ctx: &ViewCtx) -> (Vec<Line<'static>>, Vec<i64>, bool) {
     let anchor = match room.anchor {
         Some(a) => Some(a),
         None => bottom_anchor(room, height, ctx),
     };
     let Some(mut a) = anchor.or_else(|| room.first_index().map(|index| Anchor { index, row: 0 })) else {
-        return (Vec::new(), true);
+        return (Vec::new(), Vec::new(), true);
     };
     if !room.messages.contains_key(&a.index) {
         // The anchored message went away (deleted, trimmed): take the next one.
         match room.messages.range(a.index..).next().or_else(|| room.messages.iter().next_back()) {
             Some((i, _)) => a = Anchor { index: *i, row: 0 },
-            None => return (Vec::new(), true),
+            None => return (Vec::new(), Vec::new(), true),
         }
     }
     let mut out = Vec::with_capacity(height);
+    let mut rows = Vec::with_capacity(height);
     let mut idx = Some(a.index);
     let mut skip = a.row;
     let mut at_end = false;
     while let Some(i) = idx {
         let b = block(room, i, ctx);
+        let before = out.len();
         out.extend(b.into_iter().skip(skip));
+        rows.resize(out.len().max(before), i);
         skip = 0;
         idx = next_index(room, i);
         if out.len() >= height {
@@ -254,7 +300,8 @@ pub fn visible(room: &mut Room, height: usize, ctx: &ViewCtx) -> (Vec<Line<'stat
         }
     }
     out.truncate(height);
-    (out, at_end)
+    rows.truncate(height);
+    (out, rows, at_end)
 }
 
 /// Rows above the anchor among loaded messages (how far up we can scroll

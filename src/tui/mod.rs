@@ -15,11 +15,15 @@ pub mod event_loop;
 pub mod input;
 pub mod keymap;
 pub mod launch;
+pub mod links;
+pub mod markdown;
 pub mod message_view;
 pub mod notify;
 pub mod paging;
 pub mod read;
+pub mod rich;
 pub mod sanitize;
+pub mod select;
 pub mod switcher;
 pub mod theme;
 pub mod update;
@@ -135,6 +139,11 @@ pub fn default_hooks(renew_token: Option<Box<dyn Fn() -> String + Send>>) -> Hoo
             let edited = edited?;
             back?;
             Ok(edited)
+        }),
+        copy: Box::new(|text| {
+            let mut out = stdout();
+            let _ = out.write_all(links::osc52(text).as_bytes());
+            let _ = out.flush();
         }),
     }
 }

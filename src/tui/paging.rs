@@ -132,9 +132,15 @@ pub fn trim(app: &mut App, sid: &str) {
 }
 
 /// Context for viewport math with the current pane size.
-fn with_room<R>(app: &mut App, f: impl FnOnce(&mut Room, usize, &ViewCtx) -> R) -> Option<R> {
+pub(super) fn with_room<R>(app: &mut App, f: impl FnOnce(&mut Room, usize, &ViewCtx) -> R) -> Option<R> {
     let sid = app.open.clone()?;
-    let ctx = ViewCtx { width: app.pane.width, me: &app.identity, theme: &app.theme, offset: app.utc_offset };
+    let ctx = ViewCtx {
+        width: app.pane.width,
+        me: &app.identity,
+        theme: &app.theme,
+        offset: app.utc_offset,
+        read_by_max: app.settings.read_by_max,
+    };
     let height = app.pane.height as usize;
     let room = app.rooms.get_mut(&sid)?;
     Some(f(room, height, &ctx))

@@ -76,6 +76,7 @@ pub fn flush_pending(app: &mut App) {
 
 /// `/read`: everything read now, shown at once.
 pub fn mark_read(app: &mut App, sid: String) {
+    app.mentioned.remove(&sid);
     app.outbox.push(Command::MarkAllRead { conversation_sid: sid.clone() });
     let newest = app.rooms.get(&sid).and_then(|r| r.last_index());
     if let Some(us) = app.conversations.get_mut(&sid).and_then(|e| e.user_state.as_mut()) {

@@ -25,6 +25,13 @@ pub struct Theme {
     pub ok: Style,
     pub warn: Style,
     pub key: Style,
+    /// Rich messages: links, a mention of you, inline and block code, quote bars,
+    /// reactions you made.
+    pub link: Style,
+    pub mention: Style,
+    pub code: Style,
+    pub quote: Style,
+    pub reaction_mine: Style,
 }
 
 impl Theme {
@@ -56,6 +63,11 @@ impl Theme {
             ok: s.fg(Color::Green),
             warn: s.fg(Color::Yellow),
             key: s.fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            link: s.fg(Color::Blue).add_modifier(Modifier::UNDERLINED),
+            mention: s.fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD),
+            code: s.fg(Color::LightRed),
+            quote: s.fg(Color::DarkGray),
+            reaction_mine: s.fg(Color::Cyan).add_modifier(Modifier::BOLD),
         }
     }
 
@@ -83,6 +95,11 @@ impl Theme {
             ok: s,
             warn: bold,
             key: bold,
+            link: s.add_modifier(Modifier::UNDERLINED),
+            mention: s.add_modifier(Modifier::REVERSED | Modifier::BOLD),
+            code: dim,
+            quote: dim,
+            reaction_mine: bold,
         }
     }
 }

@@ -165,6 +165,7 @@ pub fn open_conversation(app: &mut App, sid: &str, now: Instant) {
         }
     }
     app.editing = None;
+    app.mentioned.remove(sid);
     app.open = Some(sid.to_string());
     app.selected = Some(sid.to_string());
     let draft = app.drafts.get(sid).cloned().unwrap_or_default();
@@ -190,8 +191,15 @@ fn message_upserted(app: &mut App, m: &Message, now: Instant) {
     let sid = m.conversation_sid.clone();
     let mine = m.author.as_deref() == Some(app.identity.as_str());
     let looking = app.open.as_deref() == Some(&sid) && app.terminal_focused;
-    let muted = app.is_muted(&sid);
+    // A mention of you rings even where the conversation is otherwise quiet
+    // (muted, or mentions-only), and marks it in the list until you look.
+    let mention = !mine && m.body.as_deref().is_some_and(|b| super::links::mentions(b, &app.identity));
+    let muted = app.is_muted(&sid) && !mention;
     let bell = app.settings.bell;
+    let fresh = app.rooms.get(&sid).is_none_or(|r| r.last_index().is_none_or(|l| m.index > l));
+    if mention && !looking && fresh {
+        app.mentioned.insert(sid.clone());
+    }
     let Some(room) = app.rooms.get_mut(&sid) else {
         if !mine && !muted && bell {
             app.bell = true;

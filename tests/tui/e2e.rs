@@ -386,3 +386,49 @@ fn switcher_completion_editor_and_a_notification_for_another_conversation() {
     t.keys(&["C-c"]);
     assert!(t.wait_for("EXITED:").contains("EXITED:0"));
 }
+
+#[test]
+fn reply_in_tmux_and_see_a_reply_with_reactions_made_over_rest() {
+    let world = World::new();
+    let sid = world.conversation("team", &["me", "bob"]);
+    let asked = world.post(
+        &format!("Conversations/{sid}/Messages"),
+        &[("Author", "bob"), ("Body", "is the **deploy** done? see https://example.com/run")],
+    );
+    let home = tempfile::tempdir().unwrap();
+    let t = world.launch("reply", home.path(), "me");
+    t.wait_for("is the deploy done?");
+
+    // /reply with nothing selected answers the newest message from someone else.
+    t.type_text("/reply yes, shipped");
+    t.keys(&["Enter"]);
+    let mine = world.rt.block_on(eventually("the reply on the server", || async {
+        let page = world.get_async(&format!("Conversations/{sid}/Messages?Order=desc&PageSize=5")).await;
+        page["messages"].as_array()?.iter().find(|m| m["body"] == "yes, shipped").cloned()
+    }));
+    assert_eq!(mine["author"], "me");
+    let attrs: Value = serde_json::from_str(mine["attributes"].as_str().unwrap()).unwrap();
+    assert_eq!(attrs["reply_to"]["message_sid"], asked["sid"]);
+    assert_eq!(attrs["reply_to"]["index"], asked["index"]);
+    assert_eq!(attrs["reply_to"]["author"], "bob");
+    t.wait_until("the reply with its quote", |s| {
+        s.contains("↳ bob: is the deploy done?") && s.contains("me: yes, shipped")
+    });
+
+    // bob answers over REST with a reply and reactions in the attributes.
+    let bobs = serde_json::json!({
+        "reply_to": {"message_sid": mine["sid"], "index": mine["index"], "author": "me"},
+        "reactions": {"heart": ["me"], "thumbs_up": ["bob", "alice"]}
+    })
+    .to_string();
+    world.post(
+        &format!("Conversations/{sid}/Messages"),
+        &[("Author", "bob"), ("Body", "great, thanks @me"), ("Attributes", &bobs)],
+    );
+    let screen = t.wait_until("bob's reply with its quote and reactions", |s| {
+        s.contains("↳ me: yes, shipped") && s.contains("bob: great, thanks @me") && s.contains("[❤ 1]  👍 2")
+    });
+    assert!(screen.contains("https://example.com/run"), "{screen}");
+    t.keys(&["C-c"]);
+    assert!(t.wait_for("EXITED:").contains("EXITED:0"));
+}

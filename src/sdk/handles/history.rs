@@ -14,6 +14,7 @@ use super::message_builder::MessageBuilder;
 use super::paginator::{Fetch, Paginator};
 use crate::api::params::MessageParams;
 use crate::sdk::error::{Error, Result};
+use crate::sdk::rules::rich;
 
 /// Default `get_messages` page size, as in Twilio's SDK.
 pub const DEFAULT_PAGE_SIZE: u32 = 30;
@@ -59,6 +60,13 @@ impl Conversation {
             ..Default::default()
         };
         self.post_message(params).await
+    }
+
+    /// Sends `body` as a reply to `to`: a message whose `attributes.reply_to`
+    /// names it (`{message_sid, index, author}`); resolves to the new index.
+    pub async fn reply_to(&self, to: &Message, body: &str) -> Result<i64> {
+        let attributes = rich::with_reply_to(None, &to.reply_target());
+        self.send_message(body, Some(&attributes)).await
     }
 
     pub(crate) async fn post_message(&self, params: MessageParams) -> Result<i64> {

@@ -10,6 +10,7 @@ use super::participant::Participant;
 use super::shared::{parse_attributes, parse_date};
 use crate::api::{self, params::MessageParams};
 use crate::sdk::error::{Error, Result};
+use crate::sdk::rules::rich::{self, ReplyTo};
 use crate::sdk::state::echo::EchoKey;
 
 /// A message. Cheap to clone.
@@ -81,6 +82,26 @@ impl Message {
     /// The conversation it belongs to.
     pub fn conversation(&self) -> &Conversation {
         &self.conversation
+    }
+    /// The message this one answers, when it is a reply (`attributes.reply_to`).
+    pub fn replied_to(&self) -> Option<ReplyTo> {
+        rich::reply_to(&self.attributes())
+    }
+    /// What a reply to this message carries in its `attributes.reply_to`.
+    pub fn reply_target(&self) -> ReplyTo {
+        ReplyTo {
+            message_sid: self.data.sid.clone(),
+            index: self.data.index,
+            author: self.data.author.clone().unwrap_or_default(),
+        }
+    }
+    /// Identities (sorted, without the author) of the participants whose read
+    /// horizon reaches this message, from the roster the client holds (complete
+    /// once the conversation is opened or its participants were listed).
+    pub fn read_by(&self) -> Vec<String> {
+        let model = self.conversation.shared.model();
+        let Some(conv) = model.conv(self.conversation.sid()) else { return Vec::new() };
+        rich::read_by(conv.roster.values(), self.data.index, self.data.author.as_deref())
     }
 
     async fn update(&self, params: MessageParams) -> Result<Message> {

@@ -11,7 +11,7 @@ use super::{Pending, Task};
 use crate::api::params::{ConversationParams, MessageParams, ParticipantParams, UserConversationParams};
 use crate::api::{ErrorCode, UserConversation};
 use crate::sdk::error::{Error, Result};
-use crate::sdk::rules::horizon;
+use crate::sdk::rules::{horizon, rich};
 use crate::sdk::state::change::Change;
 use crate::sdk::state::echo::EchoKey;
 
@@ -65,6 +65,13 @@ impl Task {
                 engine.model().trim(&conversation_sid, keep_from, keep_to);
             }
             Command::Send { conversation_sid, body, attributes } => {
+                let params = MessageParams { body: Some(body), attributes, ..Default::default() };
+                let key = uuid::Uuid::new_v4().to_string();
+                self.outbox.push_back(Pending { conversation_sid, params, key });
+                self.flush_outbox().await;
+            }
+            Command::Reply { conversation_sid, body, to } => {
+                let attributes = Some(rich::with_reply_to(None, &to).to_string());
                 let params = MessageParams { body: Some(body), attributes, ..Default::default() };
                 let key = uuid::Uuid::new_v4().to_string();
                 self.outbox.push_back(Pending { conversation_sid, params, key });
@@ -263,6 +270,7 @@ fn command_name(cmd: &Command) -> &'static str {
         Command::LoadNewer { .. } => "load newer messages",
         Command::Trim { .. } => "trim",
         Command::Send { .. } => "send",
+        Command::Reply { .. } => "reply",
         Command::Edit { .. } => "edit",
         Command::Delete { .. } => "delete",
         Command::Typing { .. } => "typing",

@@ -10,6 +10,7 @@
 //! pages are fetched on request (`Command::LoadOlder` / `LoadNewer`) and answered
 //! with `Diff::MessagesLoaded`; live messages arrive as `Diff::MessageUpserted`.
 
+use crate::sdk::rules::rich::ReplyTo;
 use crate::sdk::state::change::ConversationEntry;
 use crate::sdk::wire::connection::ConnectionState;
 
@@ -50,6 +51,13 @@ pub enum Command {
         conversation_sid: String,
         body: String,
         attributes: Option<String>,
+    },
+    /// Send `body` as a reply: like `Send`, with `attributes.reply_to` = `to`
+    /// (`sdk::rules::rich`), queued and retried the same way.
+    Reply {
+        conversation_sid: String,
+        body: String,
+        to: ReplyTo,
     },
     /// Edit the body of a message (own messages only).
     Edit {

@@ -43,6 +43,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 (n, false) => n.to_string(),
                 (n, true) => format!("{n} muted"),
             };
+            // A mention of you waiting here: `@` beside the count.
+            let right = if app.mentioned.contains(sid) { format!("@ {right}").trim_end().to_string() } else { right };
             let prefix = if open { "▸ " } else { "  " };
             let room = inner_w.saturating_sub(prefix.width() + right.width() + usize::from(!right.is_empty()));
             let name = truncate(&app.list_name(sid), room);

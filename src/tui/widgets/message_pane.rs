@@ -12,6 +12,7 @@ use crate::tui::app::{App, Focus};
 use crate::tui::message_view::{self, ViewCtx};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App) {
+    app.pane_rows.clear();
     let has_focus = focused(app, Focus::Messages);
     let title = match &app.open {
         Some(sid) => format!(" {} ", app.display_name(sid)),
@@ -26,7 +27,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App) {
         frame.render_widget(Paragraph::new(text).style(theme.dim).alignment(Alignment::Center).block(block), area);
         return;
     };
-    let ctx = ViewCtx { width: inner.width.max(1), me: &app.identity, theme: &app.theme, offset: app.utc_offset };
+    let ctx = ViewCtx {
+        width: inner.width.max(1),
+        me: &app.identity,
+        theme: &app.theme,
+        offset: app.utc_offset,
+        read_by_max: app.settings.read_by_max,
+    };
     let Some(room) = app.rooms.get_mut(&sid) else { return };
     if room.loading_older && room.loaded {
         block = block.title_top(Line::styled(" loading older… ", theme.dim).right_aligned());
@@ -49,6 +56,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App) {
         );
         return;
     }
-    let (lines, _) = message_view::visible(room, inner.height as usize, &ctx);
+    let (lines, rows, _) = message_view::visible_rows(room, inner.height as usize, &ctx);
+    app.pane_area = inner;
+    app.pane_rows = rows;
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
