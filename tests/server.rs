@@ -8,10 +8,14 @@ mod common;
 mod access;
 #[path = "server/durability.rs"]
 mod durability;
+#[path = "server/media.rs"]
+mod media;
 #[path = "server/perf.rs"]
 mod perf;
 #[path = "server/python.rs"]
 mod python;
+#[path = "server/reactions.rs"]
+mod reactions;
 #[path = "server/rest.rs"]
 mod rest;
 #[path = "server/roles.rs"]

@@ -11,6 +11,7 @@ pub mod prefix {
     pub const PARTICIPANT: &str = "MB";
     pub const USER: &str = "US";
     pub const ROLE: &str = "RL";
+    pub const MEDIA: &str = "ME";
 }
 
 /// A fresh random SID with the given two-letter prefix.

@@ -14,8 +14,8 @@ use serde_json::json;
 use super::AppState;
 use super::error::{fallback, method_not_allowed};
 use super::routes::{
-    configuration, conversations, messages, participant_conversations, participants, receipts, roles, services,
-    user_conversations, users,
+    configuration, conversations, media, messages, participant_conversations, participants, reactions, receipts, roles,
+    services, user_conversations, users,
 };
 use super::store::Kind;
 use super::{stream, webhooks};
@@ -46,6 +46,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             .merge(conversations::router())
             .merge(participants::router())
             .merge(messages::router())
+            .merge(reactions::router())
             .merge(receipts::router())
             .merge(users::router())
             .merge(user_conversations::router())
@@ -58,7 +59,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .nest("/v1", v1)
-        .nest("/v1/Services/{service}", resources())
+        .nest("/v1/Services/{service}", resources().merge(media::router()))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -78,11 +78,33 @@ pub struct ServerOptions {
     pub database: Option<String>,
     /// Webhook delivery: timeout, retries and bounds.
     pub webhooks: DeliveryPolicy,
+    /// Media uploads: size limit and how long temporary links work.
+    pub media: MediaOptions,
+}
+
+/// Media (Twilio's Media Content Service) limits.
+#[derive(Debug, Clone)]
+pub struct MediaOptions {
+    /// Largest upload in bytes (Twilio's chat limit, 150 MB, by default); more: 413.
+    pub max_bytes: u64,
+    /// Seconds a `links.content_direct_temporary` URL works (Twilio's 300).
+    pub link_ttl_secs: i64,
+}
+
+impl Default for MediaOptions {
+    fn default() -> Self {
+        Self { max_bytes: 150 * 1024 * 1024, link_ttl_secs: 300 }
+    }
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        Self { rate_limit: rate_limit::DEFAULT_PER_SECOND, database: None, webhooks: DeliveryPolicy::default() }
+        Self {
+            rate_limit: rate_limit::DEFAULT_PER_SECOND,
+            database: None,
+            webhooks: DeliveryPolicy::default(),
+            media: MediaOptions::default(),
+        }
     }
 }
 
@@ -97,6 +119,7 @@ pub struct AppState {
     /// creates their user once and later calls skip the write.
     known_users: Mutex<HashSet<String>>,
     pub(crate) rate_limit: rate_limit::RateLimit,
+    pub(crate) media: MediaOptions,
 }
 
 impl AppState {
@@ -191,6 +214,7 @@ pub async fn start_with(config: ServerConfig, options: ServerOptions) -> anyhow:
         addr,
         known_users: Mutex::new(HashSet::new()),
         rate_limit: rate_limit::RateLimit::new(options.rate_limit),
+        media: options.media.clone(),
     });
     let (shutdown, mut stop) = watch::channel(false);
     stream::spawn_typing_ticker(hub.clone(), stop.clone());
@@ -211,7 +235,7 @@ pub async fn start_with(config: ServerConfig, options: ServerOptions) -> anyhow:
     Ok(RunningServer { addr, shutdown, served, state })
 }
 
-/// Forgets Idempotency-Keys older than 24 h, once an hour.
+/// Forgets Idempotency-Keys older than 24 h and abandoned uploads, once an hour.
 fn spawn_idempotency_sweeper(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -222,6 +246,7 @@ fn spawn_idempotency_sweeper(state: Arc<AppState>, mut stop: watch::Receiver<boo
                     if let Err(e) = swept {
                         tracing::warn!("sweeping idempotency keys failed: {}", e.0);
                     }
+                    ops::media::sweep_abandoned(&state).await;
                 }
                 _ = stop.changed() => break,
             }

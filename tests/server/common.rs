@@ -62,9 +62,27 @@ impl TestServer {
         Self::start_on(dir, creds, database).await
     }
 
+    /// A fresh server (on the suite's store) with these media limits.
+    pub async fn start_with_media(media: convo_tui::server::MediaOptions) -> Self {
+        let database = match std::env::var("CONVO_TEST_STORE").as_deref() {
+            Ok("postgres") => Some(fresh_database().await),
+            _ => None,
+        };
+        Self::start_with_options(tempfile::tempdir().expect("tempdir"), credentials(), database, media).await
+    }
+
     async fn start_on(dir: tempfile::TempDir, creds: Credentials, database: Option<String>) -> Self {
+        Self::start_with_options(dir, creds, database, Default::default()).await
+    }
+
+    async fn start_with_options(
+        dir: tempfile::TempDir,
+        creds: Credentials,
+        database: Option<String>,
+        media: convo_tui::server::MediaOptions,
+    ) -> Self {
         let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path(), creds.clone());
-        let options = ServerOptions { database: database.clone(), ..Default::default() };
+        let options = ServerOptions { database: database.clone(), media, ..Default::default() };
         let server = start_with(config, options).await.expect("server starts");
         let base = server.url();
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();

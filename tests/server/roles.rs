@@ -105,7 +105,7 @@ async fn try_conversation_permission(t: &TestServer, permission: &str, bob_role:
 /// Whether an answer means "the permission check passed".
 fn allowed(permission: &str, r: &(u16, Value)) -> bool {
     match permission {
-        // The server keeps no media: past the check, MediaSid is refused as input.
+        // Past the check, a MediaSid naming no upload is refused as input.
         "sendMediaMessage" => r.0 == 400 && r.1["code"] == 20001,
         _ => (200..300).contains(&r.0),
     }

@@ -295,6 +295,7 @@ pub async fn delete(ctx: &Ctx, conversation: String) -> ApiResult<()> {
         let s = rules::standing(conn, caller, &c)?;
         rules::may_delete_conversation(&s)?;
         conversations::delete(conn, &c.sid)?;
+        crate::server::store::media::delete_of_conversation(conn, &c.sid)?;
         let effects = vec![
             to_conversation(&c.sid, EventName::ConversationRemoved, to_value(&urls.conversation_json(&c))),
             Effect::DropConversation(c.sid.clone()),

@@ -5,6 +5,7 @@
 use crate::api::params::MessageParams;
 use crate::api::stream::EventName;
 use crate::api::time::now_unix;
+use crate::server::auth::Caller;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::Ctx;
 use crate::server::hub::{Audience, Effect};
@@ -13,7 +14,7 @@ use crate::server::render::{Urls, to_conversation, to_value};
 use crate::server::rules;
 use crate::server::store::Connection;
 use crate::server::store::rows::{ConversationRow, MessageRow};
-use crate::server::store::{messages, participants};
+use crate::server::store::{media, messages, participants};
 use crate::server::validate;
 use crate::server::webhooks::{event::pre, pre_event};
 
@@ -35,7 +36,7 @@ pub struct NewMessage {
     pub body: Option<String>,
     pub attributes: String,
     pub content_sid: Option<String>,
-    /// `MediaSid`s: refused (this server keeps no media), once the caller may send media.
+    /// `MediaSid`s of uploads to attach (see `attach_media`).
     pub media_sids: Vec<String>,
     pub date_created: i64,
     pub date_updated: i64,
@@ -58,7 +59,7 @@ impl NewMessage {
         {
             return Err(ApiError::invalid("ContentSid", "must be an HX SID"));
         }
-        if body.as_deref().is_none_or(str::is_empty) && p.content_sid.is_none() {
+        if body.as_deref().is_none_or(str::is_empty) && p.content_sid.is_none() && p.media_sid.is_empty() {
             return Err(ApiError::missing("Body"));
         }
         let now = now_unix();
@@ -123,9 +124,7 @@ pub async fn create(ctx: &Ctx, conversation: String, mut new: NewMessage) -> Api
             let c = lookup::conversation(conn, &conversation)?;
             let s = rules::standing(conn, &caller, &c)?;
             rules::may_send_message(&s, !new.media_sids.is_empty())?;
-            if !new.media_sids.is_empty() {
-                return Err(ApiError::invalid("MediaSid", "media is not supported by this server"));
-            }
+            check_reply(conn, &c.sid, &new.attributes)?;
             let (author, participant_sid) = match &webhook_author {
                 Some(a) => (Some(a.clone()), participants::get(conn, &c.sid, a)?.map(|p| p.sid)),
                 None => rules::message_author(&s, new.author.as_deref(), |author| {
@@ -145,6 +144,7 @@ pub async fn create(ctx: &Ctx, conversation: String, mut new: NewMessage) -> Api
                 media: None,
                 content_sid: new.content_sid,
             };
+            m.media = attach_media(conn, &caller, &c.sid, &m.sid, &new.media_sids)?;
             messages::insert(conn, &mut m)?;
             if let Some(k) = &new.idempotency_key {
                 messages::remember_key(conn, &caller.key(), k, &m.sid, now)?;
@@ -240,6 +240,7 @@ pub async fn update(
             m.body = Some(b);
         }
         if let Some(a) = change.attributes {
+            check_reply(conn, &c.sid, &a)?;
             m.attributes = a;
         }
         if let Some(a) = change.author.filter(|_| rules::may_set_author(caller)) {
@@ -274,6 +275,7 @@ pub async fn delete(ctx: &Ctx, conversation: String, message: String) -> ApiResu
         let m = lookup::message(conn, &c, &message)?;
         rules::may_delete_message(&s, &m)?;
         messages::delete(conn, &m)?;
+        media::delete_of_message(conn, &m.sid)?;
         let after = lookup::conversation(conn, &c.sid)?;
         let effects = vec![
             to_conversation(&c.sid, EventName::MessageRemoved, to_value(&urls.message_json(&m))),
@@ -282,6 +284,56 @@ pub async fn delete(ctx: &Ctx, conversation: String, message: String) -> ApiResu
         Ok(((), effects))
     })
     .await
+}
+
+/// Most media one message carries.
+const MEDIA_PER_MESSAGE: usize = 10;
+
+/// Ties the uploads `sids` to new message `message_sid` (the uploader's, once
+/// each: `rules`); the message's `media`: Twilio's array as JSON, or none.
+fn attach_media(
+    conn: &Connection,
+    caller: &Caller,
+    conversation_sid: &str,
+    message_sid: &str,
+    sids: &[String],
+) -> ApiResult<Option<String>> {
+    if sids.is_empty() {
+        return Ok(None);
+    }
+    if sids.len() > MEDIA_PER_MESSAGE {
+        return Err(ApiError::invalid("MediaSid", format!("at most {MEDIA_PER_MESSAGE} per message")));
+    }
+    let mut list = Vec::with_capacity(sids.len());
+    for sid in sids {
+        let m = media::get(conn, sid)?.ok_or_else(|| ApiError::invalid("MediaSid", format!("{sid} is not a media")))?;
+        rules::may_attach_media(caller, &m)?;
+        if !media::attach(conn, sid, conversation_sid, message_sid)? {
+            return Err(ApiError::invalid("MediaSid", format!("{sid} is already attached to a message")));
+        }
+        list.push(serde_json::json!({
+            "sid": m.sid, "content_type": m.content_type, "filename": m.filename, "size": m.size, "category": m.category,
+        }));
+    }
+    Ok(Some(serde_json::Value::Array(list).to_string()))
+}
+
+/// A reply (`attributes.reply_to = {"message_sid", "index", "author"}`) must
+/// answer a message of the same conversation: 400 otherwise.
+fn check_reply(conn: &Connection, conversation_sid: &str, attributes: &str) -> ApiResult<()> {
+    let attrs: serde_json::Value = serde_json::from_str(attributes).unwrap_or_default();
+    let Some(reply) = attrs.get("reply_to") else { return Ok(()) };
+    let sid = reply.get("message_sid").and_then(|s| s.as_str()).filter(|s| crate::api::sid::is_sid("IM", s));
+    let Some(sid) = sid else {
+        return Err(ApiError::invalid("Attributes", "reply_to.message_sid must be a message SID"));
+    };
+    if messages::get(conn, conversation_sid, sid)?.is_none() {
+        return Err(ApiError::invalid(
+            "Attributes",
+            format!("reply_to names {sid}, not a message of this conversation"),
+        ));
+    }
+    Ok(())
 }
 
 /// The conversation after a message change, for `conversationUpdated`

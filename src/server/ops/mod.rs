@@ -9,6 +9,8 @@
 
 pub mod configuration;
 pub mod conversations;
+pub mod media;
 pub mod messages;
+pub mod reactions;
 pub mod roles;
 pub mod users;

@@ -5,9 +5,11 @@
 
 pub mod configuration;
 pub mod conversations;
+pub mod media;
 pub mod messages;
 pub mod participant_conversations;
 pub mod participants;
+pub mod reactions;
 pub mod receipts;
 pub mod roles;
 pub mod services;

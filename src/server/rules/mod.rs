@@ -388,3 +388,37 @@ pub fn may_manage_service(caller: &Caller) -> ApiResult<()> {
 pub fn may_read_service(_caller: &Caller) -> ApiResult<()> {
     Ok(())
 }
+
+// ---- media and reactions ----
+
+/// Attaching media `m` to a new message: its uploader (or the account), and
+/// only while no message carries it yet.
+pub fn may_attach_media(caller: &Caller, m: &store::media::MediaRow) -> ApiResult<()> {
+    if m.message_sid.is_some() {
+        return Err(ApiError::invalid("MediaSid", format!("{} is already attached to a message", m.sid)));
+    }
+    match caller {
+        Caller::Person(me) if m.author.as_deref() != Some(me.as_str()) => {
+            Err(ApiError::forbidden(format!("Only the uploader of {} may attach it", m.sid)))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Fetching media `m` (its record or bytes): the account; its uploader until a
+/// message carries it; then the participants of that message's conversation.
+pub fn may_fetch_media(conn: &Connection, caller: &Caller, m: &store::media::MediaRow) -> ApiResult<()> {
+    let Caller::Person(me) = caller else { return Ok(()) };
+    let allowed = match &m.conversation_sid {
+        None => m.author.as_deref() == Some(me.as_str()),
+        Some(c) => store::participants::get(conn, c, me)?.is_some(),
+    };
+    if allowed { Ok(()) } else { Err(ApiError::forbidden(format!("You may not fetch {}", m.sid))) }
+}
+
+/// Who reacts: a participant, as their own identity (the account has none: 403).
+pub fn reactor(s: &Standing) -> ApiResult<String> {
+    s.me().and_then(|me| me.identity.clone()).ok_or_else(|| {
+        ApiError::forbidden("A reaction is a participant's own; the account has no identity to react as")
+    })
+}

@@ -93,6 +93,7 @@ pub enum Value<'a> {
     Int(i64),
     Real(f64),
     Text(&'a str),
+    Blob(&'a [u8]),
 }
 
 /// Anything that binds as a parameter.
@@ -174,6 +175,7 @@ impl rusqlite::ToSql for Value<'_> {
             Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(i)),
             Value::Real(f) => ToSqlOutput::Borrowed(ValueRef::Real(f)),
             Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Value::Blob(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
         })
     }
 }
@@ -194,6 +196,7 @@ impl postgres::types::ToSql for Value<'_> {
             },
             Value::Real(f) => f.to_sql(ty, out),
             Value::Text(s) => s.to_sql(ty, out),
+            Value::Blob(b) => b.to_sql(ty, out),
         }
     }
 

@@ -14,6 +14,7 @@ pub mod configuration;
 pub mod conversations;
 pub mod db;
 mod eventlog;
+pub mod media;
 pub mod messages;
 mod migrations;
 pub mod outbox;
