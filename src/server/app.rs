@@ -14,7 +14,7 @@ use serde_json::json;
 use super::AppState;
 use super::error::{fallback, method_not_allowed};
 use super::routes::{
-    configuration, conversations, messages, participant_conversations, participants, receipts, roles, services,
+    configuration, conversations, messages, participant_conversations, participants, receipts, roles, search, services,
     user_conversations, users,
 };
 use super::store::Kind;
@@ -51,6 +51,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             .merge(user_conversations::router())
             .merge(participant_conversations::router())
             .merge(roles::router())
+            .merge(search::router())
             .merge(configuration::router())
             .merge(webhooks::router())
     };

@@ -10,6 +10,7 @@ pub mod participant_conversations;
 pub mod participants;
 pub mod receipts;
 pub mod roles;
+pub mod search;
 pub mod services;
 pub mod user_conversations;
 pub mod users;
