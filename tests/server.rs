@@ -16,6 +16,8 @@ mod python;
 mod rest;
 #[path = "server/roles.rs"]
 mod roles;
+#[path = "server/search.rs"]
+mod search;
 #[path = "server/stream.rs"]
 mod stream;
 #[path = "server/tokens.rs"]

@@ -62,20 +62,20 @@ fn scan_pg(conn: &Connection, terms: &[Term], f: &Filter, w: Window) -> Result<V
         "SELECT {}, m.search_id FROM messages m WHERE m.search @@ to_tsquery('simple', '{}') \
          AND m.search_id > ?1 AND m.search_id < ?2",
         MessageRow::COLUMNS,
-        tsquery(terms)
+        tsquery(terms).replace('\'', "''")
     );
     let mut values: Vec<&dyn ToValue> = vec![&w.lo, &w.hi, &w.limit];
     for (clause, value) in [
-        ("m.conversation_sid = ?", &f.conversation),
-        ("m.author = ?", &f.author),
+        ("m.conversation_sid = ?N", &f.conversation),
+        ("m.author = ?N", &f.author),
         (
-            "EXISTS (SELECT 1 FROM participants p WHERE p.conversation_sid = m.conversation_sid AND p.identity = ?)",
+            "EXISTS (SELECT 1 FROM participants p WHERE p.conversation_sid = m.conversation_sid AND p.identity = ?N)",
             &f.reader,
         ),
     ] {
         if let Some(v) = value {
             values.push(v);
-            sql.push_str(&format!(" AND {clause}{}", values.len()));
+            sql.push_str(&format!(" AND {}", clause.replace("?N", &format!("?{}", values.len()))));
         }
     }
     sql.push_str(&format!(" ORDER BY m.search_id {order} LIMIT ?3"));
