@@ -44,12 +44,11 @@ pub struct Term {
 /// Parses a query into its terms; none when it holds no word at all.
 pub fn parse(query: &str) -> Vec<Term> {
     let mut terms = Vec::new();
-    let mut chunks = query.split('"');
     // Outside quotes (even chunks): each space-separated piece is a term; a
     // piece such as `foo-bar` is the phrase "foo bar", as the index saw it.
     // Inside quotes (odd chunks): the whole chunk is one phrase.
     let mut quoted = false;
-    while let Some(chunk) = chunks.next() {
+    for chunk in query.split('"') {
         if quoted {
             let prefix = chunk.trim_end().ends_with('*');
             push(&mut terms, words_of(chunk), prefix);
