@@ -20,6 +20,8 @@ mod reactions;
 mod rest;
 #[path = "server/roles.rs"]
 mod roles;
+#[path = "server/search.rs"]
+mod search;
 #[path = "server/stream.rs"]
 mod stream;
 #[path = "server/tokens.rs"]

@@ -10,6 +10,7 @@ pub mod error;
 pub mod page;
 pub mod params;
 pub mod resources;
+pub mod search;
 pub mod sid;
 pub mod stream;
 pub mod time;

@@ -15,7 +15,7 @@ use super::AppState;
 use super::error::{fallback, method_not_allowed};
 use super::routes::{
     configuration, conversations, media, messages, participant_conversations, participants, reactions, receipts, roles,
-    services, user_conversations, users,
+    search, services, user_conversations, users,
 };
 use super::store::Kind;
 use super::{stream, webhooks};
@@ -52,6 +52,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             .merge(user_conversations::router())
             .merge(participant_conversations::router())
             .merge(roles::router())
+            .merge(search::router())
             .merge(configuration::router())
             .merge(webhooks::router())
     };

@@ -12,6 +12,7 @@ pub mod participants;
 pub mod reactions;
 pub mod receipts;
 pub mod roles;
+pub mod search;
 pub mod services;
 pub mod user_conversations;
 pub mod users;

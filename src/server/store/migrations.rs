@@ -6,13 +6,18 @@ use super::db::{Connection, Kind, Result, params};
 
 /// (version, SQL) in order. SQLite's first one is the schema as it was before
 /// versions were kept (all `IF NOT EXISTS`), so old files migrate cleanly.
-const SQLITE: &[(i64, &str)] =
-    &[(1, include_str!("schema.sql")), (2, include_str!("webhooks.sql")), (3, include_str!("media.sql"))];
+const SQLITE: &[(i64, &str)] = &[
+    (1, include_str!("schema.sql")),
+    (2, include_str!("webhooks.sql")),
+    (3, include_str!("media.sql")),
+    (4, include_str!("search.sql")),
+];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("schema_pg.sql")),
     (2, include_str!("eventlog_pg.sql")),
     (3, include_str!("roles_webhooks_pg.sql")),
     (4, include_str!("media_pg.sql")),
+    (5, include_str!("search_pg.sql")),
 ];
 
 /// Any number that is ours alone among advisory locks on the database.

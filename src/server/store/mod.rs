@@ -21,6 +21,7 @@ pub mod outbox;
 pub mod participants;
 pub mod roles;
 pub mod rows;
+pub mod search;
 pub mod users;
 pub mod webhooks;
 mod writer;
