@@ -135,9 +135,14 @@ pub async fn start_http() -> anyhow::Result<SocketAddr> {
     Ok(addr)
 }
 
-/// Fan-out through the broadcast floor: `subscribers` sockets, one publisher at `rate`.
-pub fn fanout(rt: &Runtimes, subscribers: usize, rate: f64, duration: Duration) -> anyhow::Result<Delivery> {
-    let addr = rt.server.block_on(start_ws())?;
+/// Fan-out through the broadcast floor at `addr`: `subscribers` sockets, one publisher at `rate`.
+pub fn fanout(
+    rt: &Runtimes,
+    addr: SocketAddr,
+    subscribers: usize,
+    rate: f64,
+    duration: Duration,
+) -> anyhow::Result<Delivery> {
     rt.client.block_on(async move {
         let mut subs = Vec::with_capacity(subscribers);
         for _ in 0..subscribers {

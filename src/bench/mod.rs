@@ -9,6 +9,7 @@ mod fanout;
 mod floor;
 mod history;
 mod http_load;
+mod process;
 mod report;
 mod send;
 mod target;
@@ -34,6 +35,10 @@ pub enum Scenario {
     /// N instances on one PostgreSQL (`--database`): fan-out across instances
     /// beside one instance, and send throughput on PostgreSQL beside SQLite.
     Cluster,
+    /// Internal (`--processes`): serve the fan-out floor in this process and
+    /// print its address; runs until stdin closes.
+    #[value(hide = true)]
+    FloorServer,
 }
 
 /// Where the senders of `send` post.
@@ -99,6 +104,11 @@ pub struct BenchArgs {
     /// The embedded server's store: a PostgreSQL URL (SQLite in a temp dir without it).
     #[arg(long, env = "CONVO_DATABASE_URL")]
     pub database: Option<String>,
+    /// fanout, floor, send, history: run the server under test and the floor each
+    /// in a child process of their own (this binary), so the load client has
+    /// its process to itself.
+    #[arg(long)]
+    pub processes: bool,
     /// cluster: how many instances on the database.
     #[arg(long, default_value_t = 3)]
     pub instances: usize,
@@ -128,6 +138,9 @@ impl Runtimes {
 
 /// Runs the scenario and prints its reports.
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    if args.scenario == Scenario::FloorServer {
+        return process::serve_floor();
+    }
     anyhow::ensure!(args.rate > 0.0 && args.rate.is_finite(), "--rate must be positive");
     anyhow::ensure!(args.subscribers > 0 && args.senders > 0, "--subscribers and --senders must be at least 1");
     let rt = Runtimes::new()?;
@@ -162,7 +175,14 @@ struct Floors {
 impl Floors {
     fn fanout(&mut self, rt: &Runtimes, args: &BenchArgs) -> anyhow::Result<&delivery::Delivery> {
         if self.fanout.is_none() {
-            self.fanout = Some(floor::fanout(rt, args.subscribers, args.rate, args.duration())?);
+            let measured = if args.processes {
+                let (addr, _child) = process::spawn_floor()?;
+                floor::fanout(rt, addr, args.subscribers, args.rate, args.duration())?
+            } else {
+                let addr = rt.server.block_on(floor::start_ws())?;
+                floor::fanout(rt, addr, args.subscribers, args.rate, args.duration())?
+            };
+            self.fanout = Some(measured);
         }
         Ok(self.fanout.as_ref().expect("just measured"))
     }
@@ -203,7 +223,7 @@ fn run_one(rt: &Runtimes, args: &BenchArgs, scenario: Scenario, floors: &mut Flo
             Ok(vec![history::report(&h, floor_get)])
         }
         Scenario::Cluster => cluster::run(rt, args, floors.fanout(rt, args)?),
-        Scenario::All => unreachable!("expanded by run"),
+        Scenario::All | Scenario::FloorServer => unreachable!("handled by run"),
     }
 }
 

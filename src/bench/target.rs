@@ -20,6 +20,9 @@ pub struct Target {
     /// `http://host:port`, no trailing slash.
     pub base: String,
     pub credentials: Credentials,
+    /// The server's child process with `--processes`, killed when dropped
+    /// (before its data dir is removed: fields drop in order).
+    _child: Option<std::sync::Arc<super::process::ChildGuard>>,
     /// The embedded server's data dir, removed when the last clone is dropped.
     _data_dir: Option<std::sync::Arc<tempfile::TempDir>>,
     /// Keeps the embedded server up: dropping it shuts the server down.
@@ -36,6 +39,18 @@ impl Target {
                 credentials: remote_credentials(args)?,
                 _data_dir: None,
                 _server: None,
+                _child: None,
+            });
+        }
+        if args.processes {
+            let dir = tempfile::tempdir()?;
+            let (base, child) = super::process::spawn_server(dir.path(), args.database.as_deref())?;
+            return Ok(Self {
+                base,
+                credentials: Credentials::load_or_create(dir.path())?.0,
+                _data_dir: Some(std::sync::Arc::new(dir)),
+                _server: None,
+                _child: Some(std::sync::Arc::new(child)),
             });
         }
         Self::start(rt, args.database.clone(), Credentials::generate())
@@ -59,6 +74,7 @@ impl Target {
             credentials,
             _data_dir: Some(std::sync::Arc::new(dir)),
             _server: Some(std::sync::Arc::new(running)),
+            _child: None,
         })
     }
 

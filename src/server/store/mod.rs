@@ -69,16 +69,23 @@ pub struct Store {
 /// How often the checkpointer copies the WAL back into the database.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
-/// The SQLite publisher: a thread that applies each committed batch's effects
-/// to the hub, then answers its callers.
-fn sqlite_publisher(hub: Arc<Hub>) -> std::io::Result<writer::Publish> {
-    let (publish, published) = std::sync::mpsc::channel::<writer::Committed>();
-    std::thread::Builder::new().name("store-publisher".into()).spawn(move || {
-        while let Ok(batch) = published.recv() {
+/// The SQLite publisher: a task on the server's runtime that applies each
+/// committed batch's effects to the hub, then answers its callers. A runtime
+/// task, not a thread: the stream tasks it wakes (one per subscriber) then go
+/// to this worker's run queue, to be picked up at once by it and by idle
+/// workers stealing, rather than all into the runtime's shared injection queue
+/// (where a wake from a foreign thread puts them), which added a scheduling
+/// delay that grew with the number of subscribers (see README "Performance").
+fn sqlite_publisher(hub: Arc<Hub>) -> anyhow::Result<writer::Publish> {
+    let runtime = tokio::runtime::Handle::try_current()
+        .map_err(|_| anyhow::anyhow!("the store must be opened on the server's tokio runtime"))?;
+    let (publish, mut published) = tokio::sync::mpsc::unbounded_channel::<writer::Committed>();
+    runtime.spawn(async move {
+        while let Some(batch) = published.recv().await {
             hub.apply(batch.effects);
             batch.answers.into_iter().for_each(|answer| answer());
         }
-    })?;
+    });
     Ok(Box::new(move |batch| drop(publish.send(batch))))
 }
 
