@@ -8,6 +8,8 @@ mod common;
 mod access;
 #[path = "server/durability.rs"]
 mod durability;
+#[path = "server/mcs_client.rs"]
+mod mcs_client;
 #[path = "server/media.rs"]
 mod media;
 #[path = "server/perf.rs"]
