@@ -12,6 +12,8 @@ mod durability;
 mod mcs_client;
 #[path = "server/media.rs"]
 mod media;
+#[path = "server/media_bench.rs"]
+mod media_bench;
 #[path = "server/perf.rs"]
 mod perf;
 #[path = "server/python.rs"]

@@ -1,7 +1,8 @@
 //! `convo-tui bench SCENARIO`: load scenarios that print figures (a table, or
 //! JSON with `--json`). The server under test and the load client run on separate
-//! tokio runtimes in this process (or the server is elsewhere, with `--server`);
-//! each scenario quotes its ratio to the floor, measured once in the same run.
+//! tokio runtimes in this process (`media`: the server in a process of its own),
+//! or the server is elsewhere (`--server`); each scenario quotes its ratio to the
+//! floor measured in the same run, or to a baseline of its own (a history page).
 
 mod cluster;
 mod delivery;
@@ -9,6 +10,8 @@ mod fanout;
 mod floor;
 mod history;
 mod http_load;
+mod media;
+mod process;
 mod report;
 mod send;
 mod target;
@@ -34,6 +37,9 @@ pub enum Scenario {
     /// N instances on one PostgreSQL (`--database`): fan-out across instances
     /// beside one instance, and send throughput on PostgreSQL beside SQLite.
     Cluster,
+    /// A file up and down the Media Content Service, and a 150 MiB upload, with
+    /// the server's RSS (the server runs as its own process, or `--server`).
+    Media,
 }
 
 /// Where the senders of `send` post.
@@ -102,6 +108,15 @@ pub struct BenchArgs {
     /// cluster: how many instances on the database.
     #[arg(long, default_value_t = 3)]
     pub instances: usize,
+    /// media: MiB of the file uploaded and downloaded.
+    #[arg(long, default_value_t = 100)]
+    pub file_mib: u64,
+    /// media: MiB of the upload whose RSS growth is reported (150: the chat limit).
+    #[arg(long, default_value_t = 150)]
+    pub big_mib: u64,
+    /// media with --server: that server's process id, to read its RSS from /proc.
+    #[arg(long)]
+    pub pid: Option<u32>,
 }
 
 impl BenchArgs {
@@ -203,6 +218,7 @@ fn run_one(rt: &Runtimes, args: &BenchArgs, scenario: Scenario, floors: &mut Flo
             Ok(vec![history::report(&h, floor_get)])
         }
         Scenario::Cluster => cluster::run(rt, args, floors.fanout(rt, args)?),
+        Scenario::Media => media::run(rt, args),
         Scenario::All => unreachable!("expanded by run"),
     }
 }

@@ -31,14 +31,14 @@ impl Target {
     /// given), or describes `--server`.
     pub fn open(rt: &Runtimes, args: &BenchArgs) -> anyhow::Result<Self> {
         if let Some(url) = &args.server {
-            return Ok(Self {
-                base: url.trim_end_matches('/').to_owned(),
-                credentials: remote_credentials(args)?,
-                _data_dir: None,
-                _server: None,
-            });
+            return Ok(Self::remote(url.clone(), remote_credentials(args)?));
         }
         Self::start(rt, args.database.clone(), Credentials::generate())
+    }
+
+    /// A server already running at `base` (another process) with these credentials.
+    pub fn remote(base: String, credentials: Credentials) -> Self {
+        Self { base: base.trim_end_matches('/').to_owned(), credentials, _data_dir: None, _server: None }
     }
 
     /// Starts an embedded server with `credentials`: on SQLite in a temporary
@@ -142,7 +142,7 @@ impl Target {
     }
 }
 
-fn remote_credentials(args: &BenchArgs) -> anyhow::Result<Credentials> {
+pub(super) fn remote_credentials(args: &BenchArgs) -> anyhow::Result<Credentials> {
     let env_complete = ["CONVO_ACCOUNT_SID", "CONVO_AUTH_TOKEN", "CONVO_API_KEY", "CONVO_API_SECRET"]
         .iter()
         .all(|k| std::env::var_os(k).is_some());
