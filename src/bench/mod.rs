@@ -13,6 +13,7 @@ mod http_load;
 mod media;
 mod process;
 mod report;
+mod search;
 mod send;
 mod target;
 
@@ -40,6 +41,9 @@ pub enum Scenario {
     /// A file up and down the Media Content Service, and a 150 MiB upload, with
     /// the server's RSS (the server runs as its own process, or `--server`).
     Media,
+    /// GET /v1/Search/Messages in an M-message service, a rare word and a word in
+    /// every message, beside a history page (SQLite, or PostgreSQL with --database).
+    Search,
 }
 
 /// Where the senders of `send` post.
@@ -108,6 +112,9 @@ pub struct BenchArgs {
     /// cluster: how many instances on the database.
     #[arg(long, default_value_t = 3)]
     pub instances: usize,
+    /// search: conversations the messages are spread over.
+    #[arg(long, default_value_t = 100)]
+    pub conversations: usize,
     /// media: MiB of the file uploaded and downloaded.
     #[arg(long, default_value_t = 100)]
     pub file_mib: u64,
@@ -219,6 +226,7 @@ fn run_one(rt: &Runtimes, args: &BenchArgs, scenario: Scenario, floors: &mut Flo
         }
         Scenario::Cluster => cluster::run(rt, args, floors.fanout(rt, args)?),
         Scenario::Media => media::run(rt, args),
+        Scenario::Search => Ok(vec![search::report(&search::measure(rt, args)?, args.fetches)]),
         Scenario::All => unreachable!("expanded by run"),
     }
 }
@@ -283,6 +291,27 @@ mod tests {
         assert!(
             sends.get("postgres accepted msgs/s").unwrap() > 0.0 && sends.get("sqlite accepted msgs/s").unwrap() > 0.0
         );
+    }
+
+    /// `search` on a small service, on SQLite and (when the tests have one) on a
+    /// fresh PostgreSQL database: the seeded words are found, the figures exist.
+    #[test]
+    fn search_seeds_and_measures_on_both_stores() {
+        let mut stores = vec![None];
+        if let Ok(server) = std::env::var("CONVO_TEST_DATABASE_URL") {
+            let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+            admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+            stores.push(Some(format!("{}/{name}", server.rsplit_once('/').unwrap().0)));
+        }
+        for database in stores {
+            let mut a = args("search --messages 3000 --conversations 7 --fetches 3");
+            a.database = database.clone();
+            let rt = Runtimes::new().unwrap();
+            let r = run_one(&rt, &a, Scenario::Search, &mut Floors::default()).unwrap().remove(0);
+            assert!(r.get("rare word (10 hits) p50").unwrap() > 0.0, "{database:?}: {}", r.table());
+            assert!(r.get("word in every message p99").unwrap() > 0.0 && r.get("history page p50").unwrap() > 0.0);
+        }
     }
 
     /// `send --webhook hung`: every send is still accepted while the receiver never answers.
