@@ -8,8 +8,12 @@ mod common;
 mod access;
 #[path = "server/durability.rs"]
 mod durability;
+#[path = "server/mcs_client.rs"]
+mod mcs_client;
 #[path = "server/media.rs"]
 mod media;
+#[path = "server/media_bench.rs"]
+mod media_bench;
 #[path = "server/perf.rs"]
 mod perf;
 #[path = "server/python.rs"]

@@ -1,7 +1,8 @@
 //! `convo-tui bench SCENARIO`: load scenarios that print figures (a table, or
 //! JSON with `--json`). The server under test and the load client run on separate
-//! tokio runtimes in this process (or the server is elsewhere, with `--server`);
-//! each scenario quotes its ratio to the floor, measured once in the same run.
+//! tokio runtimes in this process (`media`: the server in a process of its own),
+//! or the server is elsewhere (`--server`); each scenario quotes its ratio to the
+//! floor measured in the same run, or to a baseline of its own (a history page).
 
 mod cluster;
 mod delivery;
@@ -9,8 +10,10 @@ mod fanout;
 mod floor;
 mod history;
 mod http_load;
+mod media;
 mod process;
 mod report;
+mod search;
 mod send;
 mod target;
 
@@ -35,6 +38,12 @@ pub enum Scenario {
     /// N instances on one PostgreSQL (`--database`): fan-out across instances
     /// beside one instance, and send throughput on PostgreSQL beside SQLite.
     Cluster,
+    /// A file up and down the Media Content Service, and a 150 MiB upload, with
+    /// the server's RSS (the server runs as its own process, or `--server`).
+    Media,
+    /// GET /v1/Search/Messages in an M-message service, a rare word and a word in
+    /// every message, beside a history page (SQLite, or PostgreSQL with --database).
+    Search,
     /// Internal (`--processes`): serve the fan-out floor in this process and
     /// print its address; runs until stdin closes.
     #[value(hide = true)]
@@ -104,14 +113,26 @@ pub struct BenchArgs {
     /// The embedded server's store: a PostgreSQL URL (SQLite in a temp dir without it).
     #[arg(long, env = "CONVO_DATABASE_URL")]
     pub database: Option<String>,
-    /// fanout, floor, send, history: run the server under test and the floor each
-    /// in a child process of their own (this binary), so the load client has
-    /// its process to itself.
+    /// fanout (and its floor), send, history: run the server under test and the
+    /// fan-out floor each in a child process of their own (this binary), so the
+    /// load client has its process to itself.
     #[arg(long)]
     pub processes: bool,
     /// cluster: how many instances on the database.
     #[arg(long, default_value_t = 3)]
     pub instances: usize,
+    /// search: conversations the messages are spread over.
+    #[arg(long, default_value_t = 100)]
+    pub conversations: usize,
+    /// media: MiB of the file uploaded and downloaded.
+    #[arg(long, default_value_t = 100)]
+    pub file_mib: u64,
+    /// media: MiB of the upload whose RSS growth is reported (150: the chat limit).
+    #[arg(long, default_value_t = 150)]
+    pub big_mib: u64,
+    /// media with --server: that server's process id, to read its RSS from /proc.
+    #[arg(long)]
+    pub pid: Option<u32>,
 }
 
 impl BenchArgs {
@@ -176,8 +197,8 @@ impl Floors {
     fn fanout(&mut self, rt: &Runtimes, args: &BenchArgs) -> anyhow::Result<&delivery::Delivery> {
         if self.fanout.is_none() {
             let measured = if args.processes {
-                let (addr, _child) = process::spawn_floor()?;
-                floor::fanout(rt, addr, args.subscribers, args.rate, args.duration())?
+                let floor_process = process::FloorProcess::start()?;
+                floor::fanout(rt, floor_process.addr, args.subscribers, args.rate, args.duration())?
             } else {
                 let addr = rt.server.block_on(floor::start_ws())?;
                 floor::fanout(rt, addr, args.subscribers, args.rate, args.duration())?
@@ -223,6 +244,8 @@ fn run_one(rt: &Runtimes, args: &BenchArgs, scenario: Scenario, floors: &mut Flo
             Ok(vec![history::report(&h, floor_get)])
         }
         Scenario::Cluster => cluster::run(rt, args, floors.fanout(rt, args)?),
+        Scenario::Media => media::run(rt, args),
+        Scenario::Search => Ok(vec![search::report(&search::measure(rt, args)?, args.fetches)]),
         Scenario::All | Scenario::FloorServer => unreachable!("handled by run"),
     }
 }
@@ -287,6 +310,27 @@ mod tests {
         assert!(
             sends.get("postgres accepted msgs/s").unwrap() > 0.0 && sends.get("sqlite accepted msgs/s").unwrap() > 0.0
         );
+    }
+
+    /// `search` on a small service, on SQLite and (when the tests have one) on a
+    /// fresh PostgreSQL database: the seeded words are found, the figures exist.
+    #[test]
+    fn search_seeds_and_measures_on_both_stores() {
+        let mut stores = vec![None];
+        if let Ok(server) = std::env::var("CONVO_TEST_DATABASE_URL") {
+            let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+            admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+            stores.push(Some(format!("{}/{name}", server.rsplit_once('/').unwrap().0)));
+        }
+        for database in stores {
+            let mut a = args("search --messages 3000 --conversations 7 --fetches 3");
+            a.database = database.clone();
+            let rt = Runtimes::new().unwrap();
+            let r = run_one(&rt, &a, Scenario::Search, &mut Floors::default()).unwrap().remove(0);
+            assert!(r.get("rare word (10 hits) p50").unwrap() > 0.0, "{database:?}: {}", r.table());
+            assert!(r.get("word in every message p99").unwrap() > 0.0 && r.get("history page p50").unwrap() > 0.0);
+        }
     }
 
     /// `send --webhook hung`: every send is still accepted while the receiver never answers.

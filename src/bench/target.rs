@@ -20,13 +20,12 @@ pub struct Target {
     /// `http://host:port`, no trailing slash.
     pub base: String,
     pub credentials: Credentials,
-    /// The server's child process with `--processes`, killed when dropped
-    /// (before its data dir is removed: fields drop in order).
-    _child: Option<std::sync::Arc<super::process::ChildGuard>>,
     /// The embedded server's data dir, removed when the last clone is dropped.
     _data_dir: Option<std::sync::Arc<tempfile::TempDir>>,
     /// Keeps the embedded server up: dropping it shuts the server down.
     _server: Option<std::sync::Arc<server::RunningServer>>,
+    /// With `--processes`: the server's own process, killed when the last clone is dropped.
+    _process: Option<std::sync::Arc<super::process::ServerProcess>>,
 }
 
 impl Target {
@@ -34,26 +33,20 @@ impl Target {
     /// given), or describes `--server`.
     pub fn open(rt: &Runtimes, args: &BenchArgs) -> anyhow::Result<Self> {
         if let Some(url) = &args.server {
-            return Ok(Self {
-                base: url.trim_end_matches('/').to_owned(),
-                credentials: remote_credentials(args)?,
-                _data_dir: None,
-                _server: None,
-                _child: None,
-            });
+            return Ok(Self::remote(url.clone(), remote_credentials(args)?));
         }
         if args.processes {
-            let dir = tempfile::tempdir()?;
-            let (base, child) = super::process::spawn_server(dir.path(), args.database.as_deref())?;
-            return Ok(Self {
-                base,
-                credentials: Credentials::load_or_create(dir.path())?.0,
-                _data_dir: Some(std::sync::Arc::new(dir)),
-                _server: None,
-                _child: Some(std::sync::Arc::new(child)),
-            });
+            let process = rt.client.block_on(super::process::ServerProcess::start(args.database.as_deref()))?;
+            let mut target = process.target.clone();
+            target._process = Some(std::sync::Arc::new(process));
+            return Ok(target);
         }
         Self::start(rt, args.database.clone(), Credentials::generate())
+    }
+
+    /// A server already running at `base` (another process) with these credentials.
+    pub fn remote(base: String, credentials: Credentials) -> Self {
+        Self { base: base.trim_end_matches('/').to_owned(), credentials, _data_dir: None, _server: None, _process: None }
     }
 
     /// Starts an embedded server with `credentials`: on SQLite in a temporary
@@ -74,7 +67,7 @@ impl Target {
             credentials,
             _data_dir: Some(std::sync::Arc::new(dir)),
             _server: Some(std::sync::Arc::new(running)),
-            _child: None,
+            _process: None,
         })
     }
 
@@ -158,7 +151,7 @@ impl Target {
     }
 }
 
-fn remote_credentials(args: &BenchArgs) -> anyhow::Result<Credentials> {
+pub(super) fn remote_credentials(args: &BenchArgs) -> anyhow::Result<Credentials> {
     let env_complete = ["CONVO_ACCOUNT_SID", "CONVO_AUTH_TOKEN", "CONVO_API_KEY", "CONVO_API_SECRET"]
         .iter()
         .all(|k| std::env::var_os(k).is_some());

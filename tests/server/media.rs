@@ -243,39 +243,3 @@ async fn a_temporary_link_stops_working_when_it_expires() {
         bytes_of(&t, &As::Nobody, fresh["links"]["content_direct_temporary"].as_str().unwrap()).await;
     assert_eq!((status, got), (200, payload(100)), "a fresh fetch gives a fresh link");
 }
-
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// Figures, not assertions: `cargo test --test server -- --ignored media_figures --nocapture`
-/// (the server runs in this process, so RSS is the server's plus the client's buffer).
-#[tokio::test]
-#[ignore]
-async fn media_figures() {
-    let t = TestServer::start().await;
-    let data = payload(100 * 1024 * 1024);
-    let before = rss_kib();
-    let started = std::time::Instant::now();
-    let (status, m) = upload(&t, &person("alice"), data.clone(), "application/octet-stream", "big.bin").await;
-    let up = started.elapsed();
-    assert_eq!(status, 201, "{m}");
-    let after_up = rss_kib();
-    let started = std::time::Instant::now();
-    let (status, _, got) = bytes_of(&t, &person("alice"), m["links"]["content"].as_str().unwrap()).await;
-    let down = started.elapsed();
-    assert_eq!((status, got.len()), (200, data.len()));
-    println!(
-        "100 MiB: upload {:.1} MB/s, download {:.1} MB/s; RSS {} MiB before, {} MiB after upload, {} MiB after download",
-        104.857_6 / up.as_secs_f64(),
-        104.857_6 / down.as_secs_f64(),
-        before / 1024,
-        after_up / 1024,
-        rss_kib() / 1024
-    );
-}

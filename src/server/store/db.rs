@@ -376,6 +376,15 @@ impl Connection {
         self.prepare_cached(sql)
     }
 
+    /// A statement for this one use, never cached on PostgreSQL (dropped, it is
+    /// closed there): for SQL that differs call by call. SQLite's cache is bounded.
+    pub fn prepare_uncached(&self, sql: &str) -> Result<Statement<'_>> {
+        Ok(match self {
+            Connection::Sqlite(c) => Statement::Sqlite(c.prepare_cached(sql)?),
+            Connection::Pg(c) => Statement::Pg(c, c.client.borrow_mut().prepare(&to_pg_placeholders(sql))?),
+        })
+    }
+
     pub fn execute<P: Params>(&self, sql: &str, params: P) -> Result<usize> {
         self.prepare_cached(sql)?.execute(params)
     }

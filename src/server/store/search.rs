@@ -55,7 +55,9 @@ fn scan_sqlite(conn: &Connection, terms: &[Term], f: &Filter, w: Window) -> Resu
 /// PostgreSQL plans a full-text query by how common its words are, which a
 /// parameter would hide (a generic plan): so the tsquery, made only of
 /// letters and digits in quotes, is written into the statement, and only the
-/// filters the request has are in it.
+/// filters the request has are in it. Such SQL differs with every query, so
+/// it is prepared for the one use and never cached (a cache would grow with
+/// every distinct search, on this side and in the server's session).
 fn scan_pg(conn: &Connection, terms: &[Term], f: &Filter, w: Window) -> Result<Vec<(i64, MessageRow)>> {
     let order = if w.descending { "DESC" } else { "ASC" };
     let mut sql = format!(
@@ -79,7 +81,7 @@ fn scan_pg(conn: &Connection, terms: &[Term], f: &Filter, w: Window) -> Result<V
         }
     }
     sql.push_str(&format!(" ORDER BY m.search_id {order} LIMIT ?3"));
-    conn.prepare(&sql)?.query_map(&values[..], keyed)?.collect()
+    conn.prepare_uncached(&sql)?.query_map(&values[..], keyed)?.collect()
 }
 
 fn keyed(r: &super::db::Row<'_>) -> Result<(i64, MessageRow)> {
@@ -132,6 +134,40 @@ mod tests {
         let terms = parse("it's \"a b\" quok* x'); DROP");
         assert_eq!(fts5_query(&terms), "\"it s\" AND \"a b\" AND \"quok\"* AND \"x\" AND \"drop\"");
         assert_eq!(tsquery(&terms), "('it' <-> 's') & ('a' <-> 'b') & ('quok':*) & ('x') & ('drop')");
+    }
+
+    /// Distinct searches leave no statement prepared on PostgreSQL (when the
+    /// tests have one: scripts/test sets CONVO_TEST_DATABASE_URL).
+    #[test]
+    fn postgres_searches_are_not_kept_prepared() {
+        let Ok(server) = std::env::var("CONVO_TEST_DATABASE_URL") else {
+            eprintln!("skipped: CONVO_TEST_DATABASE_URL is not set (scripts/test sets it)");
+            return;
+        };
+        let name = format!("search_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        let (head, _) = server.rsplit_once('/').unwrap();
+        let client = postgres::Client::connect(&format!("{head}/{name}"), postgres::NoTls).unwrap();
+        let conn = Connection::Pg(super::super::db::PgConn::new(client));
+        use super::super::db::params;
+        conn.execute_batch(include_str!("schema_pg.sql")).unwrap();
+        conn.execute_batch(include_str!("search_pg.sql")).unwrap();
+        conn.execute_batch(
+            "INSERT INTO messages (conversation_sid, idx, sid, body, date_created) \
+             VALUES ('CH1', 0, 'IM1', 'word7 and word8', 0)",
+        )
+        .unwrap();
+        let w = Window { lo: 0, hi: i64::MAX, limit: 10, descending: true };
+        for i in 0..20 {
+            let found = scan(&conn, &parse(&format!("word{i}")), &Filter::default(), w).unwrap();
+            assert_eq!(found.len(), usize::from(i == 7 || i == 8), "word{i}");
+        }
+        let prepared: i64 =
+            conn.query_row("SELECT count(*) FROM pg_prepared_statements", params![], |r| r.get(0)).unwrap();
+        assert_eq!(prepared, 1, "only the count itself is prepared");
+        drop(conn);
+        admin.batch_execute(&format!("DROP DATABASE {name}")).unwrap();
     }
 
     fn plan(conn: &rusqlite::Connection, sql: &str) -> String {
