@@ -12,6 +12,8 @@ mod durability;
 mod media;
 #[path = "server/perf.rs"]
 mod perf;
+#[path = "server/presence.rs"]
+mod presence;
 #[path = "server/python.rs"]
 mod python;
 #[path = "server/reactions.rs"]
