@@ -59,6 +59,10 @@ enum Cmd {
         /// instance of a cluster; without it, SQLite in the data dir.
         #[arg(long, env = "CONVO_DATABASE_URL")]
         database: Option<String>,
+        /// Seconds a killed instance's streams keep their users online
+        /// (presence leases are renewed every third of it).
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        presence_lease: u64,
     },
     /// Print an access token for IDENTITY, signed with the server's API key.
     Token {
@@ -78,8 +82,10 @@ enum Cmd {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Some(Cmd::Serve { listen, data_dir, public_url, rate_limit, database }) => {
-            serve(listen, data_dir, public_url, server::ServerOptions { rate_limit, database, ..Default::default() })
+        Some(Cmd::Serve { listen, data_dir, public_url, rate_limit, database, presence_lease }) => {
+            let presence_lease = std::time::Duration::from_secs(presence_lease);
+            let options = server::ServerOptions { rate_limit, database, presence_lease, ..Default::default() };
+            serve(listen, data_dir, public_url, options)
         }
         Some(Cmd::Token { identity, ttl, data_dir }) => token(&identity, ttl, data_dir),
         Some(Cmd::Bench(args)) => convo_tui::bench::run(&args),

@@ -34,11 +34,17 @@ fn free_port() -> u16 {
 }
 
 async fn spawn(database: &str, creds: &Credentials) -> Instance {
+    spawn_with(database, creds, &[]).await
+}
+
+/// An instance started with these further `serve` arguments.
+async fn spawn_with(database: &str, creds: &Credentials, extra: &[&str]) -> Instance {
     let port = free_port();
     let dir = tempfile::tempdir().unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_convo-tui"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database", database, "--data-dir"])
         .arg(dir.path())
+        .args(extra)
         .env("CONVO_ACCOUNT_SID", &creds.account_sid)
         .env("CONVO_AUTH_TOKEN", &creds.auth_token)
         .env("CONVO_API_KEY", &creds.api_key_sid)
@@ -219,6 +225,55 @@ async fn three_instances_deliver_every_message_once_in_order_and_agree_on_state(
     nodes[1].client.say(&person("bob"), &c, "done typing").await;
     let ended = alice.expect("typingEnded").await;
     assert_eq!(ended["data"]["identity"], "bob", "{ended}");
+}
+
+/// A user is online while a stream of theirs is open on any instance, seen
+/// from every instance; a `kill -9`ed instance's streams stop counting once its
+/// lease lapses, and a survivor tells the others they went offline.
+#[tokio::test]
+async fn presence_spans_instances_and_outlives_no_killed_instance() {
+    if database_server().is_none() {
+        eprintln!("skipped: CONVO_TEST_DATABASE_URL is not set (scripts/test sets it)");
+        return;
+    }
+    let database = fresh_database().await;
+    let creds = Credentials::generate();
+    let lease = ["--presence-lease", "2"];
+    let mut nodes = Vec::new();
+    for _ in 0..3 {
+        nodes.push(spawn_with(&database, &creds, &lease).await);
+    }
+    let c = sid(&nodes[0].client.conversation(&[]).await);
+    nodes[0].client.add(&c, "alice").await;
+    nodes[1].client.add(&c, "bob").await;
+    tokio::time::sleep(Duration::from_millis(300)).await; // the joins reach every instance
+    let mut bob = nodes[1].client.stream(Some("bob")).await;
+    let alice_on_a = nodes[0].client.stream(Some("alice")).await;
+    let online = bob.expect_user_updated("alice").await;
+    assert_eq!(
+        (online["data"]["is_online"].clone(), online["updated"].clone()),
+        (true.into(), serde_json::json!(["reachabilityOnline"])),
+        "{online}"
+    );
+    let (_, seen) = nodes[1].client.get(&As::Admin, "/v1/Users/alice").await;
+    assert_eq!(seen["is_online"], true, "seen online through another instance: {seen}");
+    // A second stream on a third instance, opened and closed: alice stays online.
+    let alice_on_c = nodes[2].client.stream(Some("alice")).await;
+    drop(alice_on_c);
+    bob.expect_no_user_updated("alice", Duration::from_millis(800)).await;
+    let (_, seen) = nodes[2].client.get(&As::Admin, "/v1/Users/alice").await;
+    assert_eq!(seen["is_online"], true, "{seen}");
+    // kill -9 of the instance holding her last stream: offline once its lease lapses.
+    let a = nodes.remove(0);
+    drop(a);
+    drop(alice_on_a);
+    let offline = bob.expect_user_updated("alice").await;
+    assert_eq!(offline["data"]["is_online"], false, "{offline}");
+    for node in &nodes {
+        let (_, seen) = node.client.get(&As::Admin, "/v1/Users/alice").await;
+        assert_eq!(seen["is_online"], false, "{seen}");
+    }
+    bob.expect_no_user_updated("alice", Duration::from_millis(1500)).await; // told once
 }
 
 #[tokio::test]

@@ -16,6 +16,8 @@ mod events;
 mod messages;
 #[path = "sdk/perf.rs"]
 mod perf;
+#[path = "sdk/presence.rs"]
+mod presence;
 #[path = "sdk/read_horizon.rs"]
 mod read_horizon;
 #[path = "sdk/reconnect.rs"]

@@ -16,6 +16,8 @@ mod media;
 mod media_bench;
 #[path = "server/perf.rs"]
 mod perf;
+#[path = "server/presence.rs"]
+mod presence;
 #[path = "server/python.rs"]
 mod python;
 #[path = "server/reactions.rs"]

@@ -8,6 +8,8 @@ mod e2e;
 mod find;
 #[path = "tui/fixtures.rs"]
 mod fixtures;
+#[path = "tui/presence.rs"]
+mod presence;
 #[path = "tui/reducer.rs"]
 mod reducer;
 #[path = "tui/rich.rs"]

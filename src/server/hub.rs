@@ -57,7 +57,9 @@ impl Payload {
 
 /// A change the hub applies after the transaction that caused it commits.
 pub enum Effect {
-    Send(Audience, EventName, Option<String>, Payload),
+    /// An event to `Audience`: its name, conversation SID, data, and the
+    /// `updated` reasons it names (an empty list is left out of the frame).
+    Send(Audience, EventName, Option<String>, Payload, Vec<String>),
     Join {
         conversation: String,
         identity: String,
@@ -83,7 +85,12 @@ pub enum Effect {
 
 impl Effect {
     pub fn send(audience: Audience, event: EventName, conversation_sid: Option<&str>, data: Value) -> Self {
-        Self::Send(audience, event, conversation_sid.map(str::to_owned), Payload::Value(data))
+        Self::Send(audience, event, conversation_sid.map(str::to_owned), Payload::Value(data), Vec::new())
+    }
+
+    /// An update event naming what changed (`userUpdated`'s `updated` reasons).
+    pub fn send_updated(audience: Audience, event: EventName, data: Value, reasons: Vec<String>) -> Self {
+        Self::Send(audience, event, None, Payload::Value(data), reasons)
     }
 
     /// An event whose data is made by `data` only when it has receivers.
@@ -93,7 +100,7 @@ impl Effect {
         conversation_sid: &str,
         data: impl FnOnce() -> String + Send + 'static,
     ) -> Self {
-        Self::Send(audience, event, Some(conversation_sid.to_owned()), Payload::Lazy(Box::new(data)))
+        Self::Send(audience, event, Some(conversation_sid.to_owned()), Payload::Lazy(Box::new(data)), Vec::new())
     }
 }
 
@@ -239,8 +246,8 @@ impl Inner {
 
     fn apply(&mut self, effect: Effect) {
         match effect {
-            Effect::Send(audience, event, conversation_sid, data) => {
-                self.send(&audience, event, conversation_sid.as_deref(), data)
+            Effect::Send(audience, event, conversation_sid, data, reasons) => {
+                self.send_with(&audience, event, conversation_sid.as_deref(), data, &reasons)
             }
             Effect::Join { conversation, identity } => {
                 self.members.entry(conversation).or_default().insert(identity);
@@ -283,9 +290,20 @@ impl Inner {
         }
     }
 
+    fn send(&mut self, audience: &Audience, event: EventName, conversation_sid: Option<&str>, data: Payload) {
+        self.send_with(audience, event, conversation_sid, data, &[])
+    }
+
     /// Serializes once (the api::stream::ServerEvent shape), then queues the
     /// same bytes to every receiver.
-    fn send(&mut self, audience: &Audience, event: EventName, conversation_sid: Option<&str>, data: Payload) {
+    fn send_with(
+        &mut self,
+        audience: &Audience,
+        event: EventName,
+        conversation_sid: Option<&str>,
+        data: Payload,
+        reasons: &[String],
+    ) {
         let mut targets: Vec<u64> = match audience {
             Audience::Only(_) => Vec::new(),
             _ => self.admins.iter().copied().collect(),
@@ -313,8 +331,12 @@ impl Inner {
         if targets.is_empty() {
             return;
         }
+        let updated = match reasons {
+            [] => String::new(),
+            _ => format!(r#","updated":{}"#, serde_json::Value::from(reasons.to_vec())),
+        };
         let frame: Frame = format!(
-            r#"{{"event":{},"conversation_sid":{},"data":{}}}"#,
+            r#"{{"event":{},"conversation_sid":{},"data":{}{updated}}}"#,
             serde_json::Value::from(event_name(event)),
             serde_json::Value::from(conversation_sid),
             data.into_json()
@@ -369,6 +391,23 @@ mod tests {
         let shared = admin.rx.try_recv().unwrap();
         assert_eq!(frame.as_str().as_ptr(), shared.as_str().as_ptr(), "one serialization, shared");
         assert!(bob.rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn update_reasons_ride_in_the_frame() {
+        let hub = Hub::default();
+        let mut bob = hub.subscribe(Some("bob".into()));
+        let data = serde_json::json!({"identity": "alice"});
+        let reasons = vec!["reachabilityOnline".to_owned()];
+        hub.apply(vec![Effect::send_updated(
+            Audience::Users(vec!["bob".into()]),
+            EventName::UserUpdated,
+            data,
+            reasons,
+        )]);
+        let event: ServerEvent = serde_json::from_str(&bob.rx.try_recv().unwrap()).unwrap();
+        assert_eq!((event.event, event.updated), (EventName::UserUpdated, vec!["reachabilityOnline".to_owned()]));
+        assert_eq!(event.data["identity"], "alice");
     }
 
     #[test]

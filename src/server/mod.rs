@@ -26,6 +26,7 @@ mod lookup;
 mod membership;
 mod ops;
 mod paging;
+mod presence;
 pub mod rate_limit;
 mod render;
 mod routes;
@@ -80,6 +81,9 @@ pub struct ServerOptions {
     pub webhooks: DeliveryPolicy,
     /// Media uploads: size limit and how long temporary links work.
     pub media: MediaOptions,
+    /// How long a killed instance's streams keep their users online (whole
+    /// seconds; the lease is renewed every third of it).
+    pub presence_lease: std::time::Duration,
 }
 
 /// Media (Twilio's Media Content Service) limits.
@@ -104,6 +108,7 @@ impl Default for ServerOptions {
             database: None,
             webhooks: DeliveryPolicy::default(),
             media: MediaOptions::default(),
+            presence_lease: presence::DEFAULT_LEASE,
         }
     }
 }
@@ -120,6 +125,8 @@ pub struct AppState {
     known_users: Mutex<HashSet<String>>,
     pub(crate) rate_limit: rate_limit::RateLimit,
     pub(crate) media: MediaOptions,
+    /// This instance's open streams per identity (see `presence`).
+    pub(crate) presence: Arc<presence::Presence>,
 }
 
 impl AppState {
@@ -161,6 +168,8 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     served: tokio::task::JoinHandle<()>,
+    /// Ends after this instance's presence rows are taken away.
+    presence: tokio::task::JoinHandle<()>,
     state: Arc<AppState>,
 }
 
@@ -180,6 +189,8 @@ impl RunningServer {
         let _ = self.shutdown.send(true);
         self.state.hub.close_all();
         let _ = self.served.await;
+        // Its users go offline now rather than when the lease lapses.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(3), self.presence).await;
     }
 }
 
@@ -202,6 +213,7 @@ pub async fn start_with(config: ServerConfig, options: ServerOptions) -> anyhow:
             .await??;
     tracing::info!("store: {}", store.database);
     let service_sid = store.service_sid.clone();
+    let instance = store.instance.clone();
     store
         .write(move |conn| Ok((ops::roles::ensure_defaults(conn, &service_sid, now_unix())?, Vec::new())))
         .await
@@ -215,9 +227,11 @@ pub async fn start_with(config: ServerConfig, options: ServerOptions) -> anyhow:
         known_users: Mutex::new(HashSet::new()),
         rate_limit: rate_limit::RateLimit::new(options.rate_limit),
         media: options.media.clone(),
+        presence: presence::Presence::new(instance, options.presence_lease),
     });
     let (shutdown, mut stop) = watch::channel(false);
     stream::spawn_typing_ticker(hub.clone(), stop.clone());
+    let presence = presence::spawn(state.clone(), stop.clone());
     spawn_idempotency_sweeper(state.clone(), stop.clone());
     timers::spawn_sweeper(state.clone(), stop.clone());
     webhooks::spawn_delivery(state.clone(), options.webhooks, stop.clone());
@@ -232,7 +246,7 @@ pub async fn start_with(config: ServerConfig, options: ServerOptions) -> anyhow:
             tracing::error!("server stopped: {e}");
         }
     });
-    Ok(RunningServer { addr, shutdown, served, state })
+    Ok(RunningServer { addr, shutdown, served, presence, state })
 }
 
 /// Forgets Idempotency-Keys older than 24 h and abandoned uploads, once an hour.

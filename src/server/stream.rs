@@ -5,6 +5,7 @@
 //!
 //! Client frames: `{"type":"typing","conversation_sid":…}` from a participant
 //! starts (or renews) typing; the hub ends it after 5 s or at their next message.
+//! A person's open socket counts them online (`presence`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,6 +47,11 @@ pub async fn upgrade(ctx: Ctx, ws: Result<WebSocketUpgrade, WebSocketUpgradeReje
 
 async fn serve(socket: WebSocket, ctx: Ctx, mut sub: Subscription) {
     let hub = ctx.state.hub.clone();
+    // A person is online while this socket lives (an admin stream is no one).
+    let _online = match &ctx.caller {
+        Caller::Person(identity) => Some(ctx.state.presence.connect(identity)),
+        _ => None,
+    };
     let (mut tx, mut rx) = socket.split();
     // A ping now and then finds dead peers (and keeps proxies from idling us out).
     let mut ping = tokio::time::interval(PING_EVERY);

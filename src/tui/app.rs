@@ -279,6 +279,10 @@ pub struct App {
     /// of its rows shows (for mouse clicks).
     pub pane_area: ratatui::layout::Rect,
     pub pane_rows: Vec<i64>,
+    /// Users the sync task told of, by identity (reachability: `presence`).
+    pub users: HashMap<String, crate::api::User>,
+    /// Identities already asked for with `Command::WatchUser`.
+    pub watched_users: std::collections::HashSet<String>,
 }
 
 impl App {
@@ -322,6 +326,8 @@ impl App {
             clipboard: None,
             pane_area: Default::default(),
             pane_rows: Vec::new(),
+            users: HashMap::new(),
+            watched_users: Default::default(),
         };
         app.reset_composer(String::new());
         app

@@ -20,6 +20,7 @@ pub mod markdown;
 pub mod message_view;
 pub mod notify;
 pub mod paging;
+pub mod presence;
 pub mod read;
 pub mod rich;
 pub mod sanitize;

@@ -92,12 +92,7 @@ pub fn people(app: &App) -> Vec<String> {
     out
 }
 
-/// The unique name this client gives the 1:1 conversation of two people: the
-/// same whoever starts it.
-pub fn direct_name(a: &str, b: &str) -> String {
-    let (x, y) = if a <= b { (a, b) } else { (b, a) };
-    format!("dm:{x}:{y}")
-}
+pub use super::presence::direct_name;
 
 /// The user's 1:1 conversation with `who`: the one with this client's unique
 /// name for it, else a conversation whose loaded participants are just the two.

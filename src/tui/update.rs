@@ -10,6 +10,7 @@ use crate::sdk::{Command, ConnectionState, ConversationEntry, Diff};
 
 use super::app::{App, Msg};
 use super::paging::{messages_loaded, trim};
+use super::presence;
 use super::read::{self, check_read};
 
 /// A typing mark disappears after this long if the server's typingEnded is lost.
@@ -28,7 +29,13 @@ pub fn on_diff(app: &mut App, diff: Diff, now: Instant) {
                 retry_in_flight(app);
             }
         }
-        Diff::Me(user) => app.identity = user.identity,
+        Diff::Me(user) => {
+            app.identity = user.identity.clone();
+            app.users.insert(user.identity.clone(), user);
+        }
+        Diff::UserUpdated(user) => {
+            app.users.insert(user.identity.clone(), user);
+        }
         Diff::Conversations(list) => {
             app.conversations = list.into_iter().map(|e| (e.conversation.sid.clone(), e)).collect();
             app.rooms.retain(|sid, _| app.conversations.contains_key(sid));
@@ -36,6 +43,8 @@ pub fn on_diff(app: &mut App, diff: Diff, now: Instant) {
                 app.open = None;
             }
             app.resort();
+            let sids: Vec<String> = app.order.clone();
+            presence::watch_peers(app, &sids);
             open_pending_or_first(app, now);
         }
         Diff::ConversationUpserted(entry) => upsert_conversation(app, entry, now),
@@ -57,8 +66,9 @@ pub fn on_diff(app: &mut App, diff: Diff, now: Instant) {
             }
         }
         Diff::Participants { conversation_sid, participants } => {
-            let room = app.rooms.entry(conversation_sid).or_default();
+            let room = app.rooms.entry(conversation_sid.clone()).or_default();
             room.participants = participants.into_iter().map(|p| (p.sid.clone(), p)).collect();
+            presence::watch_peers(app, [&conversation_sid]);
         }
         Diff::ParticipantUpserted(p) => {
             let room = app.rooms.entry(p.conversation_sid.clone()).or_default();
@@ -104,6 +114,7 @@ fn upsert_conversation(app: &mut App, entry: ConversationEntry, now: Instant) {
     let sid = entry.conversation.sid.clone();
     app.conversations.insert(sid.clone(), entry);
     app.resort();
+    presence::watch_peers(app, [&sid]);
     if app.open.is_none() || pending_matches(app, &sid) {
         open_pending_or_first(app, now);
     }

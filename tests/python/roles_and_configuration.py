@@ -32,7 +32,7 @@ def main():
     check(sc.default_conversation_creator_role_sid == by_name["channel admin"], "creator role")
     check(sc.default_conversation_role_sid == by_name["channel user"], "conversation role")
     check(sc.default_chat_service_role_sid == by_name["service user"], "service role")
-    check(sc.reachability_enabled is False, "reachability off by default")
+    check(sc.reachability_enabled is True, "reachability on by default (this server's choice)")
     check(len(api.services(service_sid).roles.list()) == 4, "service-scoped roles")
 
     # Create, fetch, update, delete a role.
@@ -68,8 +68,8 @@ def main():
     check(cfg.default_inactive_timer == "PT1H" and cfg.default_closed_timer == "P1D", "configuration update")
     timed = api.conversations.create(friendly_name="timed")
     check("date_inactive" in timed.timers and "date_closed" in timed.timers, f"default timers: {timed.timers}")
-    sc = api.services(service_sid).configuration().update(reachability_enabled=True)
-    check(sc.reachability_enabled is True, "service configuration update")
+    sc = api.services(service_sid).configuration().update(reachability_enabled=False)
+    check(sc.reachability_enabled is False, "service configuration update")
     print("OK")
 
 

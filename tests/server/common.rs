@@ -260,6 +260,28 @@ impl Stream {
         }
     }
 
+    /// Waits for a `userUpdated` about `identity` (skipping other events), up to `WAIT`.
+    pub async fn expect_user_updated(&mut self, identity: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next_within(left).await {
+                Some(e) if e["event"] == "userUpdated" && e["data"]["identity"] == identity => return e,
+                Some(_) => continue,
+                None => panic!("no userUpdated about {identity} within {WAIT:?}"),
+            }
+        }
+    }
+
+    /// Asserts no `userUpdated` about `identity` arrives within `within`.
+    pub async fn expect_no_user_updated(&mut self, identity: &str, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while let Some(e) = self.next_within(deadline.saturating_duration_since(tokio::time::Instant::now())).await {
+            let about = e["event"] == "userUpdated" && e["data"]["identity"] == identity;
+            assert!(!about, "unexpected userUpdated about {identity}: {e}");
+        }
+    }
+
     pub async fn typing(&mut self, conversation: &str) {
         let frame = serde_json::json!({"type": "typing", "conversation_sid": conversation}).to_string();
         self.ws.send(WsMessage::Text(frame.into())).await.expect("frame sent");

@@ -17,6 +17,7 @@ async fn data_survives_a_graceful_restart() {
     let service = t.get(&As::Admin, "/v1/Services").await.1["services"][0]["sid"].clone();
     // An open stream neither blocks the shutdown nor survives it.
     let mut before = t.stream(Some("alice")).await;
+    before.expect_user_updated("alice").await; // she is online (presence)
 
     let t = t.restart().await;
     assert!(before.next_within(WAIT).await.is_none(), "the old stream was closed");

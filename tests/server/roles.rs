@@ -188,7 +188,7 @@ async fn default_roles_have_twilios_names_and_the_configuration_names_them() {
     assert_eq!(config["default_conversation_creator_role_sid"], roles[0]["sid"]);
     assert_eq!(config["default_conversation_role_sid"], roles[1]["sid"]);
     assert_eq!(config["default_chat_service_role_sid"], roles[3]["sid"]);
-    assert_eq!(config["reachability_enabled"], false);
+    assert_eq!(config["reachability_enabled"], true, "on by default on this server");
     // The service form of the list serves the same roles with service URLs.
     let (_, scoped) = t.get(&As::Admin, &format!("/v1/Services/{}/Roles", service(&t))).await;
     assert_eq!(scoped["roles"].as_array().unwrap().len(), 4);

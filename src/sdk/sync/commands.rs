@@ -185,6 +185,8 @@ impl Task {
             Command::CheckConnection => engine.check_connection().await,
             Command::UpdateToken { token } => engine.update_token(token)?,
             Command::Shutdown => {}
+            // Fetched right after this command (see `users`).
+            Command::WatchUser { identity } => self.users.watch(identity),
         }
         Ok(())
     }
@@ -287,5 +289,6 @@ fn command_name(cmd: &Command) -> &'static str {
         Command::CheckConnection => "check connection",
         Command::UpdateToken { .. } => "update token",
         Command::Shutdown => "shut down",
+        Command::WatchUser { .. } => "watch a user",
     }
 }

@@ -50,7 +50,7 @@ impl DiffSink {
             Change::TypingStarted(p) => typing(p, true)?,
             Change::TypingEnded(p) => typing(p, false)?,
             Change::UserUpdated { new, .. } if new.identity == self.identity => Diff::Me(new),
-            Change::UserUpdated { .. } => return None,
+            Change::UserUpdated { new, .. } => Diff::UserUpdated(new),
         })
     }
 }

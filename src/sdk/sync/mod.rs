@@ -11,6 +11,7 @@
 mod commands;
 mod diffs;
 pub mod protocol;
+mod users;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -64,6 +65,8 @@ struct Task {
     outbox_retry_at: Option<Instant>,
     /// Read horizons asked for while offline, posted after the reconnect.
     pending_reads: HashMap<String, i64>,
+    /// The users the UI is shown (see `users`).
+    users: users::Users,
 }
 
 impl Task {
@@ -89,7 +92,14 @@ impl Task {
             token_warning: TOKEN_WARNING,
             page_size: config.page_size,
         });
-        Some(Self { engine, diffs, outbox: VecDeque::new(), outbox_retry_at: None, pending_reads: HashMap::new() })
+        Some(Self {
+            engine,
+            diffs,
+            outbox: VecDeque::new(),
+            outbox_retry_at: None,
+            pending_reads: HashMap::new(),
+            users: users::Users::default(),
+        })
     }
 
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
@@ -100,10 +110,15 @@ impl Task {
             let outbox_at = self.outbox_retry_at.filter(|_| self.engine.is_online());
             match self.engine.step(&mut commands, outbox_at).await {
                 Step::Command(None | Some(Command::Shutdown)) => break,
-                Step::Command(Some(cmd)) => self.command(cmd).await,
+                Step::Command(Some(cmd)) => {
+                    self.command(cmd).await;
+                    self.fetch_users().await;
+                }
                 Step::Connected => {
                     self.flush_pending_reads().await;
                     self.flush_outbox().await;
+                    self.users.reconnected();
+                    self.fetch_users().await;
                 }
                 Step::Timer => {
                     self.outbox_retry_at = None;

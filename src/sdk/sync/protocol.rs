@@ -123,6 +123,13 @@ pub enum Command {
         token: String,
     },
     Shutdown,
+    /// Tell of this user (e.g. the other person of a 1:1 conversation):
+    /// fetched now and after each reconnect, kept current by the stream,
+    /// answered with `Diff::UserUpdated`. Participants of open conversations
+    /// are told of without asking.
+    WatchUser {
+        identity: String,
+    },
 }
 
 /// A change to the model, sent by the sync task to the UI.
@@ -179,6 +186,11 @@ pub enum Diff {
     TokenAboutToExpire,
     /// The access token expired; the connection is down until it is replaced.
     TokenExpired,
+    /// A user the UI is shown (a participant of an open conversation, or one
+    /// it watches) was fetched or changed: reachability (`is_online`, null
+    /// when the server does not report it), friendly name, attributes.
+    /// The signed-in user comes as `Me`.
+    UserUpdated(User),
 }
 
 /// What the sync task needs to start. `sdk::sync::spawn(config)` returns a

@@ -121,7 +121,8 @@ pub fn ensure_defaults(conn: &Connection, service_sid: &str, now: i64) -> ApiRes
         default_conversation_creator_role_sid: Some(sids[CREATOR_ROLE].clone()),
         default_conversation_role_sid: Some(sids[CONVERSATION_ROLE].clone()),
         default_chat_service_role_sid: Some(sids[SERVICE_ROLE].clone()),
-        reachability_enabled: false,
+        // On by default on this server (Twilio's default is off).
+        reachability_enabled: true,
     };
     configuration::insert_service(conn, service_sid, &config)?;
     roles::assign_missing(conn, &sids[CREATOR_ROLE], &sids[CONVERSATION_ROLE], &sids[SERVICE_ROLE])?;

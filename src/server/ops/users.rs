@@ -3,15 +3,16 @@
 
 use crate::server::store::Connection;
 
+use crate::api::User;
 use crate::api::error::ErrorCode;
 use crate::api::params::UserParams;
 use crate::api::sid::{new_sid, prefix};
-use crate::api::stream::EventName;
+use crate::api::stream::user_updated;
 use crate::api::time::now_unix;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::Ctx;
-use crate::server::hub::{Audience, Effect};
 use crate::server::lookup;
+use crate::server::presence;
 use crate::server::render::to_value;
 use crate::server::rules;
 use crate::server::rules::permissions::RoleType;
@@ -100,23 +101,27 @@ pub async fn create(ctx: &Ctx, p: &UserParams) -> ApiResult<UserRow> {
     .await
 }
 
-/// Operation: `ctx.caller` changes user `user` as `change` says.
-pub async fn update(ctx: &Ctx, user: String, change: UserChange) -> ApiResult<UserRow> {
+/// Operation: `ctx.caller` changes user `user` as `change` says; the user as
+/// a fetch shows it (reachability filled, like the event's data).
+pub async fn update(ctx: &Ctx, user: String, change: UserChange) -> ApiResult<User> {
     ctx.write(move |conn, caller, urls| {
         let mut u = lookup::user(conn, &user)?;
         rules::may_update_user(conn, caller, &u, change.role_sid.is_some())?;
+        let old = u.clone();
         change.apply(&mut u);
         u.role_sid = service_role(conn, &urls.service_sid, u.role_sid.take())?;
         u.date_updated = now_unix();
         users::update(conn, &u)?;
-        // Everyone who shares a conversation with the user sees the change.
-        let mut audience = users::co_participants(conn, &u.identity)?;
-        if !audience.contains(&u.identity) {
-            audience.push(u.identity.clone());
+        let mut reasons = Vec::new();
+        if old.friendly_name != u.friendly_name {
+            reasons.push(user_updated::FRIENDLY_NAME.to_owned());
         }
-        let json = to_value(&urls.user_json(&u));
-        let effects = vec![Effect::send(Audience::Users(audience), EventName::UserUpdated, None, json)];
-        Ok((u, effects))
+        if old.attributes != u.attributes {
+            reasons.push(user_updated::ATTRIBUTES.to_owned());
+        }
+        // Everyone who shares a conversation with the user sees the change.
+        let effect = presence::user_updated(conn, urls, &u, reasons)?;
+        Ok((presence::user_json(conn, urls, &u)?, vec![effect]))
     })
     .await
 }

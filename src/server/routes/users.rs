@@ -16,7 +16,7 @@ use crate::server::extract::{Ctx, Form, Path, Query};
 use crate::server::ops::users::{self as op, UserChange};
 use crate::server::paging::{self, PageRequest};
 use crate::server::store::users;
-use crate::server::{lookup, rules};
+use crate::server::{lookup, presence, rules};
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new().route("/Users", get(list).post(create)).route("/Users/{user}", get(fetch).post(update).delete(remove))
@@ -49,15 +49,14 @@ async fn fetch(ctx: Ctx, Path(path): Path<UserPath>) -> ApiResult<Response> {
         .read(move |conn, caller, urls| {
             let u = lookup::user(conn, &path.user)?;
             rules::may_see_user(conn, caller, &u)?;
-            Ok(urls.user_json(&u))
+            presence::user_json(conn, urls, &u)
         })
         .await?;
     Ok(ok(&body))
 }
 
 async fn update(ctx: Ctx, Path(path): Path<UserPath>, Form(p): Form<UserParams>) -> ApiResult<Response> {
-    let u = op::update(&ctx, path.user, UserChange::from_params(&p)?).await?;
-    Ok(ok(&ctx.urls.user_json(&u)))
+    Ok(ok(&op::update(&ctx, path.user, UserChange::from_params(&p)?).await?))
 }
 
 async fn remove(ctx: Ctx, Path(path): Path<UserPath>) -> ApiResult<Response> {

@@ -39,23 +39,46 @@ const READ_BATCH: i64 = 500;
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "t")]
 enum Logged {
-    Send { audience: Audience, event: EventName, conversation: Option<String>, data: String },
-    Join { conversation: String, identity: String },
-    Leave { conversation: String, identity: String },
-    Drop { conversation: String },
-    MessageBy { conversation: String, identity: String },
-    Typing { conversation: String, identity: String, participant: Option<Value> },
+    Send {
+        audience: Audience,
+        event: EventName,
+        conversation: Option<String>,
+        data: String,
+        /// Absent in rows logged before update reasons were carried.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        updated: Vec<String>,
+    },
+    Join {
+        conversation: String,
+        identity: String,
+    },
+    Leave {
+        conversation: String,
+        identity: String,
+    },
+    Drop {
+        conversation: String,
+    },
+    MessageBy {
+        conversation: String,
+        identity: String,
+    },
+    Typing {
+        conversation: String,
+        identity: String,
+        participant: Option<Value>,
+    },
 }
 
 impl From<Effect> for Logged {
     fn from(e: Effect) -> Self {
         match e {
-            Effect::Send(audience, event, conversation, payload) => {
+            Effect::Send(audience, event, conversation, payload, updated) => {
                 let data = match payload {
                     Payload::Value(v) => v.to_string(),
                     Payload::Lazy(f) => f(),
                 };
-                Logged::Send { audience, event, conversation, data }
+                Logged::Send { audience, event, conversation, data, updated }
             }
             Effect::Join { conversation, identity } => Logged::Join { conversation, identity },
             Effect::Leave { conversation, identity } => Logged::Leave { conversation, identity },
@@ -71,8 +94,8 @@ impl From<Effect> for Logged {
 impl From<Logged> for Effect {
     fn from(l: Logged) -> Self {
         match l {
-            Logged::Send { audience, event, conversation, data } => {
-                Effect::Send(audience, event, conversation, Payload::Lazy(Box::new(move || data)))
+            Logged::Send { audience, event, conversation, data, updated } => {
+                Effect::Send(audience, event, conversation, Payload::Lazy(Box::new(move || data)), updated)
             }
             Logged::Join { conversation, identity } => Effect::Join { conversation, identity },
             Logged::Leave { conversation, identity } => Effect::Leave { conversation, identity },

@@ -11,6 +11,7 @@ const SQLITE: &[(i64, &str)] = &[
     (2, include_str!("webhooks.sql")),
     (3, include_str!("media.sql")),
     (4, include_str!("search.sql")),
+    (5, include_str!("presence.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("schema_pg.sql")),
@@ -18,6 +19,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (3, include_str!("roles_webhooks_pg.sql")),
     (4, include_str!("media_pg.sql")),
     (5, include_str!("search_pg.sql")),
+    (6, include_str!("presence.sql")),
 ];
 
 /// Any number that is ours alone among advisory locks on the database.

@@ -19,6 +19,7 @@ pub mod messages;
 mod migrations;
 pub mod outbox;
 pub mod participants;
+pub mod presence;
 pub mod roles;
 pub mod rows;
 pub mod search;
@@ -58,6 +59,9 @@ pub struct Store {
     pub service_created: i64,
     /// Which database, for `/healthz` and logs (a password shown as `***`).
     pub database: String,
+    /// This server's name among the instances on the database (`NI…`, new
+    /// at every start): the event log's `origin`, the presence rows' owner.
+    pub instance: String,
     /// Typing renewals last shared with the cluster (PostgreSQL only).
     shared_typing: Mutex<HashMap<(String, String), Instant>>,
     /// Shared with the writer: whether webhooks may fire, and the delivery bell.
@@ -284,11 +288,11 @@ impl Store {
                 let config = config.clone();
                 let reconnect: writer::Reconnect = Box::new(move || Ok(pg_connect(&config)?));
                 let publish: writer::Publish = Box::new(move |batch| drop(tx.send(batch)));
-                let (w, h) = Writer::spawn(conn, Some(reconnect), instance, publish, tap.clone())?;
+                let (w, h) = Writer::spawn(conn, Some(reconnect), instance.clone(), publish, tap.clone())?;
                 (w, h, None)
             }
             (Source::Sqlite(path), _) => {
-                let (w, h) = Writer::spawn(conn, None, instance, sqlite_publisher(hub)?, tap.clone())?;
+                let (w, h) = Writer::spawn(conn, None, instance.clone(), sqlite_publisher(hub)?, tap.clone())?;
                 (w, h, Some(checkpointer(path)?))
             }
             (Source::Pg(_), None) => anyhow::bail!("no event log head"),
@@ -300,6 +304,7 @@ impl Store {
             service_sid,
             service_created,
             database: shown,
+            instance,
             webhooks: tap,
             shared_typing: Mutex::new(HashMap::new()),
             _checkpoints: checkpoints,

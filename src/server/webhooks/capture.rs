@@ -30,7 +30,11 @@ enum Kind {
 /// The webhook meaning of one effect; None for effects webhooks ignore (typing,
 /// read-horizon views, a conversation added to or removed from one user's list).
 fn kind(effect: &Effect, side_effects_only: bool) -> Option<Kind> {
-    let Effect::Send(audience, name, _, _) = effect else { return None };
+    let Effect::Send(audience, name, _, _, updated) = effect else { return None };
+    // Reachability comes and goes with every stream: no webhook tells of it.
+    if !updated.is_empty() && updated.iter().all(|r| r.starts_with("reachability")) {
+        return None;
+    }
     let to_conversation = matches!(audience, Audience::Conversation(_));
     Some(match name {
         EventName::ConversationAdded if to_conversation => Kind::Conversation(post::CONVERSATION_ADDED),
@@ -62,6 +66,7 @@ fn changes_members_or_messages(effects: &[Effect]) -> bool {
                     | EventName::ParticipantJoined
                     | EventName::ParticipantLeft,
                 _,
+                _,
                 _
             )
         )
@@ -71,7 +76,7 @@ fn changes_members_or_messages(effects: &[Effect]) -> bool {
 /// The JSON of an effect's data, rendering a lazy payload once (and keeping
 /// the rendered value for the streams, so it is not rendered twice).
 fn data(effect: &mut Effect) -> Value {
-    let Effect::Send(_, _, _, payload) = effect else { return Value::Null };
+    let Effect::Send(_, _, _, payload, _) = effect else { return Value::Null };
     if let Payload::Lazy(_) = payload {
         let Payload::Lazy(render) = std::mem::replace(payload, Payload::Value(Value::Null)) else {
             return Value::Null;
@@ -138,7 +143,7 @@ pub fn capture(
     for effect in effects.iter_mut() {
         let Some(kind) = kind(effect, side_only) else { continue };
         let conversation_sid = match &*effect {
-            Effect::Send(_, _, c, _) => c.clone(),
+            Effect::Send(_, _, c, _, _) => c.clone(),
             _ => None,
         };
         let hooks_here: &[ConversationWebhookRow] = match &conversation_sid {

@@ -1,5 +1,6 @@
 //! The conversation list: name, unread count (bold when unread), muted ones
-//! dimmed and marked, the open one marked with `▸`, the selection highlighted.
+//! dimmed and marked, the open one marked with `▸`, the selection highlighted,
+//! and for a 1:1 the other person's presence (`●` online, `○` offline) when known.
 //! Only the rows in view are built (`App::list_window`): a frame costs the
 //! same with 50 conversations as with 1,000.
 
@@ -11,6 +12,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::{focused, pane_block};
 use crate::tui::app::{App, Focus};
+use crate::tui::presence;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
@@ -46,9 +48,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             // A mention of you waiting here: `@` beside the count.
             let right = if app.mentioned.contains(sid) { format!("@ {right}").trim_end().to_string() } else { right };
             let prefix = if open { "▸ " } else { "  " };
-            let room = inner_w.saturating_sub(prefix.width() + right.width() + usize::from(!right.is_empty()));
+            let (dot, dot_style) = match presence::list_dot(app, sid) {
+                Some(true) => (format!("{} ", presence::ONLINE_DOT), theme.ok),
+                Some(false) => (format!("{} ", presence::OFFLINE_DOT), theme.dim),
+                None => (String::new(), theme.dim),
+            };
+            let used = prefix.width() + dot.width();
+            let room = inner_w.saturating_sub(used + right.width() + usize::from(!right.is_empty()));
             let name = truncate(&app.list_name(sid), room);
-            let pad = inner_w.saturating_sub(prefix.width() + name.width() + right.width());
+            let pad = inner_w.saturating_sub(used + name.width() + right.width());
             let style = if muted {
                 theme.muted
             } else if unread > 0 {
@@ -58,6 +66,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             };
             ListItem::new(Line::from(vec![
                 Span::styled(prefix, style),
+                Span::styled(dot, dot_style),
                 Span::styled(name, style),
                 Span::raw(" ".repeat(pad)),
                 Span::styled(right, if muted { theme.muted } else { theme.unread }),
