@@ -20,5 +20,7 @@ mod perf;
 mod read_horizon;
 #[path = "sdk/reconnect.rs"]
 mod reconnect;
+#[path = "sdk/sync_media.rs"]
+mod sync_media;
 #[path = "sdk/sync_task.rs"]
 mod sync_task;
