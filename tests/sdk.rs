@@ -12,6 +12,8 @@ mod client;
 mod conversation;
 #[path = "sdk/events.rs"]
 mod events;
+#[path = "sdk/media.rs"]
+mod media;
 #[path = "sdk/messages.rs"]
 mod messages;
 #[path = "sdk/perf.rs"]

@@ -22,6 +22,8 @@ use crate::sdk::error::{Error, Result};
 
 /// How long an upload or download may make no progress before it fails.
 pub const STALL_LIMIT: Duration = Duration::from_secs(30);
+/// How long `refusal` waits for a server to refuse an upload's head.
+const REFUSAL_WAIT: Duration = Duration::from_secs(2);
 /// Bytes read from the source per chunk handed to the connection.
 const CHUNK_BYTES: usize = 64 * 1024;
 /// The type sent when none is given and the file name says nothing.
@@ -177,12 +179,9 @@ impl Rest {
             }
             q.append_pair("Category", "media");
         }
-        let mut req = self.media_request(Method::POST, url).header(CONTENT_TYPE, source.content_type.as_str());
-        if let Some(n) = source.length {
-            req = req.header(CONTENT_LENGTH, n);
-        }
+        let (content_type, length) = (source.content_type.clone(), source.length);
         let moved = Arc::new(Moved::default());
-        let req = req.body(body_of(source, moved.clone(), on_progress));
+        let req = self.upload_request(url.clone(), &content_type, length, body_of(source, moved.clone(), on_progress));
         let sent = unless_stalled(&moved, async {
             let resp = req.send().await?;
             let status = resp.status();
@@ -196,7 +195,41 @@ impl Rest {
             Err(_) if moved.short.load(Ordering::Relaxed) => {
                 Err(Error::InvalidArgument("the file got shorter while it was being uploaded".into()))
             }
+            Err(e) if e.is_transport() && length.is_some() => {
+                Err(self.refusal(url, &content_type, length).await.unwrap_or(e))
+            }
             other => other,
+        }
+    }
+
+    fn upload_request(
+        &self,
+        url: Url,
+        content_type: &str,
+        length: Option<u64>,
+        body: reqwest::Body,
+    ) -> reqwest::RequestBuilder {
+        let mut req = self.media_request(Method::POST, url).header(CONTENT_TYPE, content_type);
+        if let Some(n) = length {
+            req = req.header(CONTENT_LENGTH, n);
+        }
+        req.body(body)
+    }
+
+    /// Why an upload broke off, if the server refused it from its head: a
+    /// server that refuses (e.g. 413 for a declared length over its limit)
+    /// closes the connection with the body unread, and the reset can reach us
+    /// before its answer. Asked again with the same head and no body sent yet,
+    /// the refusal arrives intact; a server that would take it just waits.
+    async fn refusal(&self, url: Url, content_type: &str, length: Option<u64>) -> Option<Error> {
+        let never = futures_util::stream::pending::<std::result::Result<bytes::Bytes, std::io::Error>>();
+        let req = self.upload_request(url, content_type, length, reqwest::Body::wrap_stream(never));
+        match tokio::time::timeout(REFUSAL_WAIT, req.send()).await {
+            Ok(Ok(resp)) if !resp.status().is_success() => {
+                let status = resp.status();
+                Some(error_from(status, resp.text().await.unwrap_or_default()))
+            }
+            _ => None,
         }
     }
 
