@@ -155,7 +155,11 @@ async fn reactions_are_seen_by_the_other_client_as_message_updated() {
     let reacted = b_msg.react("heart").await.unwrap();
     assert_eq!(reacted.reactions()["heart"], ["bob"]);
     let reasons = next_event(&mut a_ev, updated(&[("heart", &["bob"])])).await;
-    assert_eq!(reasons, [MessageUpdateReason::Attributes]);
+    // (DateUpdated too when the second ticked over.)
+    assert!(
+        reasons.contains(&MessageUpdateReason::Attributes) && !reasons.contains(&MessageUpdateReason::Body),
+        "{reasons:?}"
+    );
 
     let a_msg = message_at(&conv, index).await;
     a_msg.react("heart").await.unwrap();
