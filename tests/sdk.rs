@@ -12,6 +12,8 @@ mod client;
 mod conversation;
 #[path = "sdk/events.rs"]
 mod events;
+#[path = "sdk/media.rs"]
+mod media;
 #[path = "sdk/messages.rs"]
 mod messages;
 #[path = "sdk/perf.rs"]
@@ -22,5 +24,7 @@ mod presence;
 mod read_horizon;
 #[path = "sdk/reconnect.rs"]
 mod reconnect;
+#[path = "sdk/sync_media.rs"]
+mod sync_media;
 #[path = "sdk/sync_task.rs"]
 mod sync_task;

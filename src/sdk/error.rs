@@ -2,7 +2,7 @@
 //! message, status) so callers can match on codes; transport failures are kept
 //! apart because they are the ones worth retrying after a reconnect.
 
-use crate::api::TwilioError;
+use crate::api::{ErrorCode, TwilioError};
 
 /// Anything an SDK call can fail with.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -62,6 +62,12 @@ impl Error {
             Self::Twilio(e) => e.status >= 500,
             _ => false,
         }
+    }
+
+    /// Whether the server refused a media as over its size limit (413 / 21617,
+    /// Twilio's 150 MB for chat by default).
+    pub fn is_too_large(&self) -> bool {
+        matches!(self, Self::Twilio(e) if e.status == 413 || e.code == ErrorCode::PayloadTooLarge.code())
     }
 
     /// Whether the server refused the access token (401): reconnecting won't

@@ -3,11 +3,13 @@
 //!
 //! Layers, each importing only those below it:
 //! - [`wire`]: `transport` (reqwest + tokio-tungstenite, Twilio errors, 429
-//!   back-off), `endpoints` (one typed call per REST endpoint), `frames`
-//!   (stream frames decoded), `connection` (`ConnectionState`).
+//!   back-off), `endpoints` (one typed call per REST endpoint), `media`
+//!   (streamed media uploads and downloads, reactions), `frames` (stream
+//!   frames decoded), `connection` (`ConnectionState`).
 //! - [`rules`]: one rule each: `backoff` (reconnects), `horizon` (the read
 //!   horizon never moves back), `typing` (at most one frame per 5 s), `token`
-//!   (claims, expiry warning and expiry).
+//!   (claims, expiry warning and expiry), `rich` (replies, reactions, media
+//!   descriptors, read by), `progress` (upload reports, ~10 a second).
 //! - [`state`]: `model` (what the person can see; messages in `window`,
 //!   participants in `roster`) with one compare-then-apply rule that reports
 //!   each real `change` once, and `echo` (events older than our own write are
@@ -16,7 +18,7 @@
 //!   dispatch into the model, reconnects, silence, token expiry; a front end
 //!   drives it with `Engine::step` and renders its changes through a `Sink`.
 //! - Front ends: [`handles`] (`Client`, `Conversation`, `Message`,
-//!   `Participant`, `User`, `Paginator` and typed [`Event`]s, for bots and
+//!   `Media`, `Participant`, `User`, `Paginator` and typed [`Event`]s, for bots and
 //!   integrations; see `examples/echo_bot.rs`) and [`sync`] (`sync::spawn`:
 //!   send [`Command`]s, apply [`Diff`]s in order; what the TUI runs on). Both
 //!   run the same engine, model and rules; the model's `Scope` says what each keeps.
@@ -40,6 +42,7 @@ pub use handles::conversation::{Conversation, ConversationStatus, Direction, Las
 pub use handles::events::{
     ConversationUpdateReason, Event, MessageUpdateReason, ParticipantUpdateReason, UserUpdateReason,
 };
+pub use handles::media::{Media, MediaContent, UploadProgress};
 pub use handles::message::Message;
 pub use handles::message_builder::{MessageBuilder, UnsentMessage};
 pub use handles::paginator::Paginator;

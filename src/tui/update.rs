@@ -105,6 +105,8 @@ pub fn on_diff(app: &mut App, diff: Diff, now: Instant) {
         }
         Diff::Error(text) => app.set_status(text, true, now),
         Diff::TokenAboutToExpire => {}
+        // Media commands are not sent by the TUI yet (media-tui adds them).
+        Diff::UploadProgress { .. } | Diff::MediaFetched { .. } => {}
         Diff::TokenExpired => app.set_status("the access token expired; restart convo-tui to sign in again", true, now),
     }
     check_read(app, now);

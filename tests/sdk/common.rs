@@ -10,7 +10,7 @@ use std::time::Duration;
 use convo_tui::api::token::TokenIssuer;
 use convo_tui::config::Credentials;
 use convo_tui::sdk::{Client, Command, Diff, Event, SyncHandle};
-use convo_tui::server::{self, RunningServer, ServerConfig};
+use convo_tui::server::{self, RunningServer, ServerConfig, ServerOptions};
 use tokio::sync::broadcast;
 
 /// How long any wait for an event may take before the test fails.
@@ -25,10 +25,16 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> Self {
+        Self::start_with(ServerOptions::default()).await
+    }
+
+    /// A server with non-default options (e.g. a small media limit; `restart`
+    /// brings it back with the defaults).
+    pub async fn start_with(options: ServerOptions) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let creds = Credentials::generate();
         let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path(), creds.clone());
-        let server = server::start(config).await.expect("server starts");
+        let server = server::start_with(config, options).await.expect("server starts");
         let addr = server.addr;
         Self { server: Some(server), dir, creds, addr }
     }

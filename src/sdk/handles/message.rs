@@ -1,11 +1,14 @@
 //! `Message`: one message of a conversation, as Twilio's SDK shows it. A
 //! snapshot (the latest version arrives with `Event::MessageUpdated`), with the
-//! calls that edit or delete it.
+//! calls that edit, delete or react to it, and its attached media.
+
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::conversation::Conversation;
+use super::media::Media;
 use super::participant::Participant;
 use super::shared::{parse_attributes, parse_date};
 use crate::api::{self, params::MessageParams};
@@ -71,9 +74,25 @@ impl Message {
     pub fn participant_sid(&self) -> Option<String> {
         self.data.participant_sid.clone()
     }
-    /// Media descriptors as the server sent them, if any.
+    /// Media descriptors as the server sent them, if any (see `attached_media`).
     pub fn media(&self) -> Option<Value> {
         self.data.media.clone()
+    }
+    /// The media attached to it, in order (empty for a text message).
+    pub fn attached_media(&self) -> Vec<Media> {
+        let service = match &self.data.chat_service_sid {
+            Some(s) => s.clone(),
+            None => self.conversation.resource().chat_service_sid,
+        };
+        rich::attached_media(self.data.media.as_ref())
+            .into_iter()
+            .map(|d| Media::new(self.conversation.shared.clone(), service.clone(), d))
+            .collect()
+    }
+    /// Reactions as name → identities (sorted), from `attributes.reactions`
+    /// (the shape of Twilio's demo app); names nobody holds are left out.
+    pub fn reactions(&self) -> BTreeMap<String, Vec<String>> {
+        rich::reactions(&self.attributes()).into_iter().collect()
     }
     /// The aggregated delivery receipt (non-chat recipients only).
     pub fn aggregated_delivery_receipt(&self) -> Option<Value> {
@@ -107,13 +126,7 @@ impl Message {
     async fn update(&self, params: MessageParams) -> Result<Message> {
         let shared = &self.conversation.shared;
         let m = shared.rest.update_message(self.conversation.sid(), &self.data.sid, &params).await?;
-        shared
-            .apply(|model| {
-                model.echoes.await_echo(EchoKey::message(&m));
-                model.upsert_message(m.clone(), false)
-            })
-            .await;
-        Ok(Message::new(self.conversation.clone(), m))
+        Ok(self.applied(m).await)
     }
 
     /// Replaces the body (own messages only); resolves to the edited message.
@@ -124,6 +137,37 @@ impl Message {
     /// Replaces the attributes; resolves to the edited message.
     pub async fn update_attributes(&self, attributes: &Value) -> Result<Message> {
         self.update(MessageParams { attributes: Some(attributes.to_string()), ..Default::default() }).await
+    }
+
+    /// Applies a new version of the message that a write of ours returned.
+    /// The engine reads the stream on its own task, so the echo may have come
+    /// first: then (the version is held already) there is nothing to await.
+    async fn applied(&self, m: api::Message) -> Message {
+        self.conversation
+            .shared
+            .apply(|model| {
+                let held = model.conv(&m.conversation_sid).and_then(|c| c.window.get(&m.index));
+                if held != Some(&m) {
+                    model.echoes.await_echo(EchoKey::message(&m));
+                }
+                model.upsert_message(m.clone(), false)
+            })
+            .await;
+        Message::new(self.conversation.clone(), m)
+    }
+
+    /// Adds the signed-in user's reaction `name` (e.g. `heart`, `thumbs_up`,
+    /// or an emoji), atomically on the server so concurrent reactions all
+    /// land; resolves to the updated message (others get `MessageUpdated`).
+    pub async fn react(&self, name: &str) -> Result<Message> {
+        let m = self.conversation.shared.rest.react(self.conversation.sid(), &self.data.sid, name).await?;
+        Ok(self.applied(m).await)
+    }
+
+    /// Takes the signed-in user's reaction `name` back; resolves to the updated message.
+    pub async fn unreact(&self, name: &str) -> Result<Message> {
+        let m = self.conversation.shared.rest.unreact(self.conversation.sid(), &self.data.sid, name).await?;
+        Ok(self.applied(m).await)
     }
 
     /// Deletes the message. Its index is never reused.

@@ -1,5 +1,5 @@
 //! The handles front end: Twilio's Conversations client API as handles
-//! (`Client`, `Conversation`, `Message`, `Participant`, `User`, `Paginator`)
+//! (`Client`, `Conversation`, `Message`, `Media`, `Participant`, `User`, `Paginator`)
 //! over the engine's model, with typed `Event`s rendered from its changes.
 //! `shared` is what every handle holds; `events` renders changes as events.
 
@@ -7,6 +7,7 @@ pub mod client;
 pub mod conversation;
 pub mod events;
 pub mod history;
+pub mod media;
 pub mod message;
 pub mod message_builder;
 pub mod paginator;

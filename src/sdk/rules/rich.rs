@@ -1,6 +1,7 @@
 //! The rich-message conventions every front end reads the same way: a reply's
 //! `attributes.reply_to`, reactions in `attributes.reactions` (the shape of
-//! Twilio's demo app), and "read by" from participants' read horizons.
+//! Twilio's demo app), a message's `media` array, and "read by" from
+//! participants' read horizons.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -62,6 +63,31 @@ pub fn reactions(attributes: &Value) -> Vec<(String, Vec<String>)> {
     out
 }
 
+/// One entry of a message's `media`: Twilio's `{sid, content_type, filename,
+/// size, category}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaDescriptor {
+    pub sid: String,
+    pub content_type: String,
+    #[serde(default)]
+    pub filename: Option<String>,
+    #[serde(default)]
+    pub size: u64,
+    #[serde(default = "media_category")]
+    pub category: String,
+}
+
+fn media_category() -> String {
+    "media".into()
+}
+
+/// The media a message carries (its `media` array), in order; entries that
+/// are not media descriptors are left out.
+pub fn attached_media(media: Option<&Value>) -> Vec<MediaDescriptor> {
+    let Some(items) = media.and_then(Value::as_array) else { return Vec::new() };
+    items.iter().filter_map(|m| serde_json::from_value(m.clone()).ok()).collect()
+}
+
 /// Identities of the chat participants whose read horizon reaches `index`,
 /// sorted, without the message's author (who has read it by writing it).
 pub fn read_by<'a>(
@@ -107,5 +133,21 @@ mod tests {
         assert_eq!(r[1].1, ["a", "b"]);
         assert_eq!(r[2].1, ["d"]);
         assert!(reactions(&json!({"reactions": 5})).is_empty());
+    }
+
+    #[test]
+    fn attached_media_reads_twilios_array_and_skips_odd_entries() {
+        let media = json!([
+            {"sid": "ME1", "content_type": "image/png", "filename": "a.png", "size": 3, "category": "media"},
+            {"sid": "ME2", "content_type": "text/plain"},
+            {"content_type": "no sid"},
+            "ME3"
+        ]);
+        let m = attached_media(Some(&media));
+        assert_eq!(m.len(), 2);
+        assert_eq!((m[0].sid.as_str(), m[0].filename.as_deref(), m[0].size), ("ME1", Some("a.png"), 3));
+        assert_eq!((m[1].filename.clone(), m[1].size, m[1].category.as_str()), (None, 0, "media"));
+        assert!(attached_media(None).is_empty());
+        assert!(attached_media(Some(&json!({"sid": "ME1"}))).is_empty());
     }
 }

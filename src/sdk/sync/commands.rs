@@ -77,6 +77,19 @@ impl Task {
                 self.outbox.push_back(Pending { conversation_sid, params, key });
                 self.flush_outbox().await;
             }
+            Command::SendMedia { conversation_sid, path, body, reply_to } => {
+                let key = uuid::Uuid::new_v4().to_string();
+                self.send_media(super::media::Upload { conversation_sid, path, body, reply_to, key });
+            }
+            Command::React { conversation_sid, message_sid, reaction } => {
+                self.react(&conversation_sid, &message_sid, &reaction, true).await?;
+            }
+            Command::Unreact { conversation_sid, message_sid, reaction } => {
+                self.react(&conversation_sid, &message_sid, &reaction, false).await?;
+            }
+            Command::FetchMedia { conversation_sid, media_sid, dest } => {
+                self.fetch_media(&conversation_sid, media_sid, dest)?;
+            }
             Command::Edit { conversation_sid, message_sid, body } => {
                 engine.online()?;
                 let params = MessageParams { body: Some(body), ..Default::default() };
@@ -273,6 +286,10 @@ fn command_name(cmd: &Command) -> &'static str {
         Command::Trim { .. } => "trim",
         Command::Send { .. } => "send",
         Command::Reply { .. } => "reply",
+        Command::SendMedia { .. } => "send media",
+        Command::React { .. } => "react",
+        Command::Unreact { .. } => "unreact",
+        Command::FetchMedia { .. } => "fetch media",
         Command::Edit { .. } => "edit",
         Command::Delete { .. } => "delete",
         Command::Typing { .. } => "typing",

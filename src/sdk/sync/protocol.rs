@@ -10,6 +10,8 @@
 //! pages are fetched on request (`Command::LoadOlder` / `LoadNewer`) and answered
 //! with `Diff::MessagesLoaded`; live messages arrive as `Diff::MessageUpserted`.
 
+use std::path::PathBuf;
+
 use crate::sdk::rules::rich::ReplyTo;
 use crate::sdk::state::change::ConversationEntry;
 use crate::sdk::wire::connection::ConnectionState;
@@ -58,6 +60,35 @@ pub enum Command {
         conversation_sid: String,
         body: String,
         to: ReplyTo,
+    },
+    /// Upload the file at `path` (streamed, never read whole into memory) to the
+    /// service's media store, then send a message with it attached (body
+    /// optional; reply_to optional). Queued while offline like Send. Progress
+    /// comes back as `Diff::UploadProgress`; the message as `MessageUpserted`.
+    SendMedia {
+        conversation_sid: String,
+        path: PathBuf,
+        body: Option<String>,
+        reply_to: Option<ReplyTo>,
+    },
+    /// Add the signed-in user's reaction (the server's atomic Reactions endpoint).
+    React {
+        conversation_sid: String,
+        message_sid: String,
+        reaction: String,
+    },
+    /// Remove the signed-in user's reaction.
+    Unreact {
+        conversation_sid: String,
+        message_sid: String,
+        reaction: String,
+    },
+    /// Download a media's content to `dest` (written to a temporary name beside
+    /// it, then renamed). Answered with `Diff::MediaFetched`, or `Diff::Error`.
+    FetchMedia {
+        conversation_sid: String,
+        media_sid: String,
+        dest: PathBuf,
     },
     /// Edit the body of a message (own messages only).
     Edit {
@@ -179,6 +210,19 @@ pub enum Diff {
         conversation_sid: String,
         identity: String,
         typing: bool,
+    },
+    /// How far an upload of `Command::SendMedia` is: at most ~10 per second per
+    /// upload, and a last one with `sent == total` once the server has it all.
+    UploadProgress {
+        conversation_sid: String,
+        path: PathBuf,
+        sent: u64,
+        total: u64,
+    },
+    /// The content of `media_sid` is at `dest` now. Failures come as `Diff::Error`.
+    MediaFetched {
+        media_sid: String,
+        dest: PathBuf,
     },
     /// A command failed or the server said something the user should read.
     Error(String),

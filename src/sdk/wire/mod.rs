@@ -4,4 +4,5 @@
 pub mod connection;
 pub mod endpoints;
 pub mod frames;
+pub mod media;
 pub mod transport;

@@ -30,6 +30,9 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 #[derive(Debug, Clone)]
 pub struct Rest {
     http: reqwest::Client,
+    /// For media bodies: no total deadline (a large file takes as long as it
+    /// takes); `wire::media` guards against stalls instead.
+    media_http: reqwest::Client,
     base: Url,
     token: Arc<RwLock<String>>,
 }
@@ -46,7 +49,11 @@ impl Rest {
             .connect_timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| Error::Transport(e.to_string()))?;
-        Ok(Self { http, base, token: Arc::new(RwLock::new(token)) })
+        let media_http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| Error::Transport(e.to_string()))?;
+        Ok(Self { http, media_http, base, token: Arc::new(RwLock::new(token)) })
     }
 
     /// The server's base URL.
@@ -73,6 +80,11 @@ impl Rest {
             path.pop_if_empty().push("v1").extend(segments);
         }
         url
+    }
+
+    /// A request for a media body (no total deadline), with the token.
+    pub(super) fn media_request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
+        self.media_http.request(method, url).header(TOKEN_HEADER, self.token())
     }
 
     /// GET a JSON resource at `segments` with query parameters.
@@ -105,6 +117,12 @@ impl Rest {
     /// DELETE the resource at `segments` (204 expected).
     pub async fn delete(&self, segments: &[&str]) -> Result<()> {
         self.send(Method::DELETE, self.url(segments), None, None).await.map(drop)
+    }
+
+    /// DELETE the resource at `segments`, decoding the reply (for deletes that
+    /// answer with what remains, as the Reactions endpoint does).
+    pub async fn delete_for<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<T> {
+        decode(self.send(Method::DELETE, self.url(segments), None, None).await?).await
     }
 
     /// Sends one request, retrying while the server answers 429 (honouring
@@ -153,14 +171,14 @@ fn retry_after(header: Option<&HeaderValue>, attempt: u32) -> Duration {
     wait.min(MAX_RETRY_AFTER)
 }
 
-async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
+pub(super) async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
     let bytes = resp.bytes().await?;
     serde_json::from_slice(&bytes).map_err(|e| Error::Decode(format!("{e}: {}", String::from_utf8_lossy(&bytes))))
 }
 
 /// A non-2xx reply as an error: Twilio's body when it is one, else one built
 /// from the status so callers can still match on it.
-fn error_from(status: StatusCode, body: String) -> Error {
+pub(super) fn error_from(status: StatusCode, body: String) -> Error {
     if let Ok(e) = serde_json::from_str::<TwilioError>(&body) {
         return Error::Twilio(e);
     }
