@@ -20,5 +20,7 @@ mod perf;
 mod read_horizon;
 #[path = "sdk/reconnect.rs"]
 mod reconnect;
+#[path = "sdk/search.rs"]
+mod search;
 #[path = "sdk/sync_task.rs"]
 mod sync_task;

@@ -96,6 +96,7 @@ pub fn on_diff(app: &mut App, diff: Diff, now: Instant) {
         Diff::Error(text) => app.set_status(text, true, now),
         Diff::TokenAboutToExpire => {}
         Diff::TokenExpired => app.set_status("the access token expired; restart convo-tui to sign in again", true, now),
+        Diff::SearchResults { .. } => {}
     }
     check_read(app, now);
 }

@@ -11,7 +11,9 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use super::conversation::Conversation;
 use super::events::{Event, EventSink};
+use super::message::Message;
 use super::paginator::{Fetch, Paginator};
+use super::search::SearchOptions;
 use super::shared::{Control, Shared};
 use super::user::User;
 use crate::api::params::ConversationParams;
@@ -197,11 +199,7 @@ impl Client {
     /// A conversation by SID. Known conversations come from the cache, others
     /// from the server (which refuses ones the user may not see).
     pub async fn get_conversation_by_sid(&self, sid: &str) -> Result<Conversation> {
-        let known = self.shared.model().conv(sid).map(|c| c.entry.clone());
-        match known {
-            Some(entry) => Ok(Conversation::new(self.shared.clone(), entry)),
-            None => self.fetch_conversation(sid).await,
-        }
+        conversation_handle(&self.shared, sid).await
     }
 
     /// A conversation by its unique name.
@@ -219,14 +217,7 @@ impl Client {
     }
 
     async fn fetch_conversation(&self, sid_or_name: &str) -> Result<Conversation> {
-        let conv = self.shared.rest.get_conversation(sid_or_name).await?;
-        let sid = conv.sid.clone();
-        let user = match self.shared.rest.get_user_conversation(&self.shared.identity, &sid).await {
-            Ok(u) => Some(u),
-            Err(e) if matches!(e.status(), Some(403 | 404)) => None,
-            Err(e) => return Err(e),
-        };
-        Ok(known_conversation(&self.shared, conv, Some(user)).await)
+        fetch_conversation(&self.shared, sid_or_name).await
     }
 
     /// The conversations the user participates in, a page at a time (50 per
@@ -260,6 +251,13 @@ impl Client {
             Err(e) => return Err(e),
         }
         Ok(handle)
+    }
+
+    /// Full-text search (the server's `GET /v1/Search/Messages`) of the messages
+    /// the user may read: words, `prefix*` and "phrases", all required. The
+    /// paginator's items are newest first; `next_page` goes to older hits.
+    pub async fn search_messages(&self, query: &str, options: SearchOptions) -> Result<Paginator<Message>> {
+        super::search::first_page(self.shared.clone(), query, options).await
     }
 
     /// Stops the stream task and closes the connection. Handles stay readable;
@@ -299,6 +297,26 @@ async fn run(
         }
     }
     engine.shut_down().await;
+}
+
+/// A conversation's handle: from the cache when known, else read from the server.
+pub(super) async fn conversation_handle(shared: &Arc<Shared>, sid: &str) -> Result<Conversation> {
+    let known = shared.model().conv(sid).map(|c| c.entry.clone());
+    match known {
+        Some(entry) => Ok(Conversation::new(shared.clone(), entry)),
+        None => fetch_conversation(shared, sid).await,
+    }
+}
+
+async fn fetch_conversation(shared: &Arc<Shared>, sid_or_name: &str) -> Result<Conversation> {
+    let conv = shared.rest.get_conversation(sid_or_name).await?;
+    let sid = conv.sid.clone();
+    let user = match shared.rest.get_user_conversation(&shared.identity, &sid).await {
+        Ok(u) => Some(u),
+        Err(e) if matches!(e.status(), Some(403 | 404)) => None,
+        Err(e) => return Err(e),
+    };
+    Ok(known_conversation(shared, conv, Some(user)).await)
 }
 
 /// Applies a conversation read over REST (with the user's state in it, when

@@ -11,6 +11,7 @@
 mod commands;
 mod diffs;
 pub mod protocol;
+mod search;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
