@@ -12,6 +12,8 @@ mod fixtures;
 mod reducer;
 #[path = "tui/rich.rs"]
 mod rich;
+#[path = "tui/search.rs"]
+mod search;
 #[path = "tui/snapshots.rs"]
 mod snapshots;
 #[path = "tui/tmux.rs"]

@@ -219,6 +219,17 @@ impl Notifier {
     }
 }
 
+/// Where you were before Enter on a search hit took you to `at`; Esc there
+/// comes back (rules in `search`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnPoint {
+    pub at: String,
+    pub open: Option<String>,
+    pub anchor: Option<Anchor>,
+    pub selected: Option<i64>,
+    pub focus: Focus,
+}
+
 pub struct App {
     pub identity: String,
     pub server: String,
@@ -279,6 +290,10 @@ pub struct App {
     /// of its rows shows (for mouse clicks).
     pub pane_area: ratatui::layout::Rect,
     pub pane_rows: Vec<i64>,
+    /// The search and mentions views (Ctrl-F, /search, /mentions).
+    pub search: super::search_state::Search,
+    /// Where Esc returns to after opening a search hit.
+    pub jump_back: Option<ReturnPoint>,
 }
 
 impl App {
@@ -322,6 +337,8 @@ impl App {
             clipboard: None,
             pane_area: Default::default(),
             pane_rows: Vec::new(),
+            search: Default::default(),
+            jump_back: None,
         };
         app.reset_composer(String::new());
         app

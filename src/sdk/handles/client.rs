@@ -11,9 +11,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use super::conversation::Conversation;
 use super::events::{Event, EventSink};
-use super::message::Message;
 use super::paginator::{Fetch, Paginator};
-use super::search::SearchOptions;
 use super::shared::{Control, Shared};
 use super::user::User;
 use crate::api::params::ConversationParams;
@@ -63,7 +61,8 @@ impl Default for ClientOptions {
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    shared: Arc<Shared>,
+    /// Read by the calls defined beside this file (`search.rs`).
+    pub(super) shared: Arc<Shared>,
     events: Arc<broadcast::Sender<Event>>,
     /// Dropping the last `Client` (or `shutdown`) stops the engine task.
     control: mpsc::UnboundedSender<Control>,
@@ -251,13 +250,6 @@ impl Client {
             Err(e) => return Err(e),
         }
         Ok(handle)
-    }
-
-    /// Full-text search (the server's `GET /v1/Search/Messages`) of the messages
-    /// the user may read: words, `prefix*` and "phrases", all required. The
-    /// paginator's items are newest first; `next_page` goes to older hits.
-    pub async fn search_messages(&self, query: &str, options: SearchOptions) -> Result<Paginator<Message>> {
-        super::search::first_page(self.shared.clone(), query, options).await
     }
 
     /// Stops the stream task and closes the connection. Handles stay readable;

@@ -1,12 +1,12 @@
-//! Search for the handles front end: `Client::search_messages` as a
-//! `Paginator` of `Message`s (newest first), each next page by the server's token.
+//! Search for the handles front end: `Client::search_messages` (an `impl Client`
+//! of its own) as a `Paginator` of `Message`s, newest first, paged by the server's token.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 
-use super::client::conversation_handle;
+use super::client::{Client, conversation_handle};
 use super::conversation::Conversation;
 use super::message::Message;
 use super::paginator::{Fetch, Paginator};
@@ -23,19 +23,23 @@ pub struct SearchOptions {
     pub page_size: Option<u32>,
 }
 
-/// The first page of hits for `query`.
-pub(super) async fn first_page(shared: Arc<Shared>, query: &str, options: SearchOptions) -> Result<Paginator<Message>> {
-    if query.trim().is_empty() {
-        return Err(Error::InvalidArgument("a search needs at least one word".into()));
+impl Client {
+    /// Full-text search (the server's `GET /v1/Search/Messages`) of the messages
+    /// the user may read: words, `prefix*` and "phrases", all required. The
+    /// paginator's items are newest first; `next_page` goes to older hits.
+    pub async fn search_messages(&self, query: &str, options: SearchOptions) -> Result<Paginator<Message>> {
+        if query.trim().is_empty() {
+            return Err(Error::InvalidArgument("a search needs at least one word".into()));
+        }
+        let q = SearchQuery {
+            query: query.to_owned(),
+            conversation_sid: options.conversation_sid,
+            author: options.author,
+            page_size: options.page_size,
+            page_token: None,
+        };
+        page(self.shared.clone(), q).await
     }
-    let q = SearchQuery {
-        query: query.to_owned(),
-        conversation_sid: options.conversation_sid,
-        author: options.author,
-        page_size: options.page_size,
-        page_token: None,
-    };
-    page(shared, q).await
 }
 
 fn page(shared: Arc<Shared>, q: SearchQuery) -> BoxFuture<'static, Result<Paginator<Message>>> {
