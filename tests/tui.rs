@@ -14,6 +14,8 @@ mod reducer;
 mod rich;
 #[path = "tui/search.rs"]
 mod search;
+#[path = "tui/search_e2e.rs"]
+mod search_e2e;
 #[path = "tui/snapshots.rs"]
 mod snapshots;
 #[path = "tui/tmux.rs"]
