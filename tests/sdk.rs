@@ -24,6 +24,8 @@ mod presence;
 mod read_horizon;
 #[path = "sdk/reconnect.rs"]
 mod reconnect;
+#[path = "sdk/search.rs"]
+mod search;
 #[path = "sdk/sync_media.rs"]
 mod sync_media;
 #[path = "sdk/sync_task.rs"]

@@ -14,6 +14,10 @@ mod presence;
 mod reducer;
 #[path = "tui/rich.rs"]
 mod rich;
+#[path = "tui/search.rs"]
+mod search;
+#[path = "tui/search_e2e.rs"]
+mod search_e2e;
 #[path = "tui/snapshots.rs"]
 mod snapshots;
 #[path = "tui/tmux.rs"]

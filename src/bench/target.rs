@@ -46,7 +46,13 @@ impl Target {
 
     /// A server already running at `base` (another process) with these credentials.
     pub fn remote(base: String, credentials: Credentials) -> Self {
-        Self { base: base.trim_end_matches('/').to_owned(), credentials, _data_dir: None, _server: None, _process: None }
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            credentials,
+            _data_dir: None,
+            _server: None,
+            _process: None,
+        }
     }
 
     /// Starts an embedded server with `credentials`: on SQLite in a temporary

@@ -47,6 +47,7 @@ pub use handles::message::Message;
 pub use handles::message_builder::{MessageBuilder, UnsentMessage};
 pub use handles::paginator::Paginator;
 pub use handles::participant::Participant;
+pub use handles::search::SearchOptions;
 pub use handles::user::User;
 pub use state::change::ConversationEntry;
 pub use sync::protocol::{Command, Diff, SyncConfig, SyncHandle};

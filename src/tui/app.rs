@@ -219,6 +219,17 @@ impl Notifier {
     }
 }
 
+/// Where you were before Enter on a search hit took you to `at`; Esc there
+/// comes back (rules in `search`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnPoint {
+    pub at: String,
+    pub open: Option<String>,
+    pub anchor: Option<Anchor>,
+    pub selected: Option<i64>,
+    pub focus: Focus,
+}
+
 pub struct App {
     pub identity: String,
     pub server: String,
@@ -283,6 +294,10 @@ pub struct App {
     pub users: HashMap<String, crate::api::User>,
     /// Identities already asked for with `Command::WatchUser`.
     pub watched_users: std::collections::HashSet<String>,
+    /// The search and mentions views (Ctrl-F, /search, /mentions).
+    pub search: super::search_state::Search,
+    /// Where Esc returns to after opening a search hit.
+    pub jump_back: Option<ReturnPoint>,
 }
 
 impl App {
@@ -328,6 +343,8 @@ impl App {
             pane_rows: Vec::new(),
             users: HashMap::new(),
             watched_users: Default::default(),
+            search: Default::default(),
+            jump_back: None,
         };
         app.reset_composer(String::new());
         app

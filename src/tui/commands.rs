@@ -31,6 +31,13 @@ pub enum Slash {
     Reply(String),
     /// `/react NAME`: heart, thumbs_up, …, or an emoji.
     React(String),
+    /// `/search [-here] [TEXT]`: the results view (`-here`: this conversation only).
+    Search {
+        here: bool,
+        query: Option<String>,
+    },
+    /// `/mentions`: messages that mention you.
+    Mentions,
     Help,
     Quit,
 }
@@ -50,6 +57,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("/editor", "edit the draft in $VISUAL or $EDITOR"),
     ("/reply TEXT", "reply to the selected (or last) message"),
     ("/react NAME", "react: heart, thumbs_up, laugh, sad, … or an emoji"),
+    ("/search [-here] TEXT", "find messages (-here: in this conversation)"),
+    ("/mentions", "messages that mention you"),
     ("/help", "show keys and commands"),
     ("/quit", "quit"),
 ];
@@ -83,6 +92,8 @@ pub fn parse(line: &str) -> Result<Slash, String> {
         "/editor" => none(Slash::Editor),
         "/reply" | "/re" => need("text", "/reply TEXT").map(Slash::Reply),
         "/react" => need("a reaction", "/react NAME").and_then(|n| select::reaction_name(&n)).map(Slash::React),
+        "/search" | "/find" => Ok(search_args(arg)),
+        "/mentions" => none(Slash::Mentions),
         "/help" | "/?" => Ok(Slash::Help),
         "/quit" | "/q" | "/exit" => Ok(Slash::Quit),
         _ => Err(format!("unknown command {name}; /help lists the commands")),
@@ -151,10 +162,27 @@ pub fn run(app: &mut App, slash: Slash, now: Instant) -> Result<(), String> {
         Slash::Editor => super::editor::request(app),
         Slash::Reply(body) => select::reply(app, body, now)?,
         Slash::React(name) => select::react(app, &name, now)?,
+        Slash::Search { here, query } => {
+            if here {
+                need_open()?;
+            }
+            super::search::open(app, super::search_state::Kind::Text, here, query);
+        }
+        Slash::Mentions => super::search::open(app, super::search_state::Kind::Mentions, false, None),
         Slash::Help => app.show_help = true,
         Slash::Quit => app.quit = true,
     }
     Ok(())
+}
+
+/// `/search`'s arguments: an optional `-here` (or `-h`), then the text.
+fn search_args(arg: &str) -> Slash {
+    let (here, rest) = match arg.split_once(char::is_whitespace) {
+        Some((flag, rest)) if flag == "-here" || flag == "-h" => (true, rest.trim()),
+        _ if arg == "-here" || arg == "-h" => (true, ""),
+        _ => (false, arg),
+    };
+    Slash::Search { here, query: (!rest.is_empty()).then(|| rest.to_string()) }
 }
 
 /// The SID and body of the user's newest loaded message in `sid`.
@@ -174,6 +202,14 @@ mod tests {
         assert_eq!(parse("/edit"), Ok(Slash::Edit(None)));
         assert_eq!(parse("/edit fixed typo"), Ok(Slash::Edit(Some("fixed typo".into()))));
         assert_eq!(parse("/quit"), Ok(Slash::Quit));
+        assert_eq!(
+            parse("/search quokka  sighting"),
+            Ok(Slash::Search { here: false, query: Some("quokka  sighting".into()) })
+        );
+        assert_eq!(parse("/search -here quokka"), Ok(Slash::Search { here: true, query: Some("quokka".into()) }));
+        assert_eq!(parse("/search -here"), Ok(Slash::Search { here: true, query: None }));
+        assert_eq!(parse("/search"), Ok(Slash::Search { here: false, query: None }));
+        assert_eq!(parse("/mentions"), Ok(Slash::Mentions));
     }
 
     #[test]

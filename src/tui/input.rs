@@ -10,7 +10,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent
 
 use super::app::{App, Focus};
 use super::keymap::{Action, Key, KeyCodeOrd, Lookup};
-use super::{commands, complete, editor, switcher};
+use super::search_state::Kind;
+use super::{commands, complete, editor, search, switcher};
 use super::{paging, read, select, update};
 
 /// Lines scrolled per mouse-wheel notch.
@@ -21,6 +22,15 @@ pub fn on_key(app: &mut App, ev: KeyEvent, now: Instant) {
         return;
     }
     let Some(key) = Key::from_event(&ev) else { return };
+    if app.search.view.is_some() {
+        if search::on_key(app, ev, now) {
+            return;
+        }
+        if app.keymap.lookup(key, true) == Lookup::Action(Action::Quit) {
+            app.quit = true;
+        }
+        return;
+    }
     if app.switcher.is_some() {
         if switcher::on_key(app, ev, now) {
             return;
@@ -67,6 +77,8 @@ fn unbound(app: &mut App, ev: KeyEvent, now: Instant) {
         // Typing anywhere starts a message.
         app.focus = Focus::Composer;
         composer_key(app, ev, now);
+    } else if ev.code == KeyCode::Esc && search::back(app, now) {
+        // Esc after opening a search hit goes back to where you were.
     } else if ev.code == KeyCode::Esc && app.focus == Focus::Messages && select::clear(app) {
         // Esc first drops the selection, then leaves the pane.
     } else if ev.code == KeyCode::Esc {
@@ -137,6 +149,8 @@ pub fn on_action(app: &mut App, action: Action, now: Instant) {
         }
         Action::Compose => app.focus = Focus::Composer,
         Action::Switcher => switcher::toggle(app),
+        Action::Search => search::open(app, Kind::Text, false, None),
+        Action::Mentions => search::open(app, Kind::Mentions, false, None),
         Action::Editor => {
             app.focus = Focus::Composer;
             editor::request(app);
@@ -286,6 +300,10 @@ pub fn on_mouse(app: &mut App, ev: MouseEvent, now: Instant) {
 }
 
 pub fn on_paste(app: &mut App, text: &str) {
+    if app.search.view.is_some() {
+        search::paste(app, text);
+        return;
+    }
     if let Some(s) = app.switcher.as_mut() {
         s.query.push_str(&super::sanitize::line(text));
         s.selected = 0;

@@ -50,10 +50,14 @@ pub enum Action {
     OpenLink,
     CopyMessage,
     JumpToReplied,
+    /// Search messages (the results view; Tab in its prompt: this conversation only).
+    Search,
+    /// The messages that mention you, across conversations.
+    Mentions,
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 31] = [
         Action::Quit,
         Action::Help,
         Action::FocusNext,
@@ -83,6 +87,8 @@ impl Action {
         Action::OpenLink,
         Action::CopyMessage,
         Action::JumpToReplied,
+        Action::Search,
+        Action::Mentions,
     ];
 
     pub fn name(self) -> &'static str {
@@ -116,6 +122,8 @@ impl Action {
             Action::OpenLink => "open_link",
             Action::CopyMessage => "copy_message",
             Action::JumpToReplied => "jump_to_replied",
+            Action::Search => "search",
+            Action::Mentions => "mentions",
         }
     }
 
@@ -151,6 +159,8 @@ impl Action {
             Action::OpenLink => "open the selected message's link",
             Action::CopyMessage => "copy the selected message (OSC 52)",
             Action::JumpToReplied => "jump to the message it replies to",
+            Action::Search => "search messages (Tab: here / everywhere)",
+            Action::Mentions => "messages that mention you",
         }
     }
 
@@ -372,6 +382,8 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::OpenLink, &["o"]),
     (Action::CopyMessage, &["y"]),
     (Action::JumpToReplied, &["J"]),
+    (Action::Search, &["ctrl-f"]),
+    (Action::Mentions, &["alt-m"]),
 ];
 
 const VIM: &[(Action, &[&str])] = &[

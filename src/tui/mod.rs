@@ -2,7 +2,7 @@
 //! focus reports, bracketed paste), runs the event loop against a sync task,
 //! and restores the terminal on quit, on error and on panic. The pieces: `app`
 //! (state), `update`/`input`/`commands`/`paging`/`read` (reducers), `message_view` (viewport),
-//! `switcher`, `complete`, `editor`, `notify` (finding, completing, editing, being told),
+//! `switcher`, `search`, `complete`, `editor`, `notify` (finding, completing, editing, being told),
 //! `widgets` (drawing), `keymap`, `theme`, `sanitize`, `cache`.
 
 pub mod app;
@@ -24,6 +24,8 @@ pub mod presence;
 pub mod read;
 pub mod rich;
 pub mod sanitize;
+pub mod search;
+pub mod search_state;
 pub mod select;
 pub mod switcher;
 pub mod theme;

@@ -53,23 +53,49 @@ pub(super) fn messages_loaded(app: &mut App, sid: &str, messages: &[Message], ha
     room.loaded = true;
     room.loading_older = false;
     room.loading_newer = false;
-    // Seeking (first unread, oldest): keep going until the target is loaded.
+    // Seeking (first unread, oldest, a search hit): keep going until the target is loaded.
+    let mut found = None;
     if let Some(target) = room.seek {
         let first = room.first_index().unwrap_or(i64::MAX);
         if first <= target || !room.has_older {
             room.seek = None;
             let at = room.messages.range(target..).next().map(|(i, _)| *i).or(room.first_index());
             room.anchor = at.map(|index| Anchor { index, row: 0 });
+            found = at;
         } else {
             room.loading_older = true;
             let count = (first.saturating_sub(target)).clamp(page_size as i64, 1000) as u32;
             app.outbox.push(Command::LoadOlder { conversation_sid: sid.to_string(), before_index: first, count });
         }
     }
-    if first_page && app.open.as_deref() == Some(sid) {
-        start_at_first_unread(app);
+    let open = app.open.as_deref() == Some(sid);
+    match found {
+        // A sought message that is selected (a search hit, a replied-to message) shows in context.
+        Some(index) if open && app.rooms.get(sid).is_some_and(|r| r.selected == Some(index)) => {
+            with_room(app, |room, height, ctx| center_on(room, index, height, ctx));
+        }
+        Some(_) => {}
+        None if first_page && open => start_at_first_unread(app),
+        None => {}
     }
     trim(app, sid);
+}
+
+/// Scrolls so that message `index` shows about a third down the pane, with
+/// what came before it above.
+pub fn center_on(room: &mut Room, index: i64, height: usize, ctx: &ViewCtx) {
+    let want = height / 3;
+    let before: Vec<i64> = room.messages.range(..index).rev().map(|(i, _)| *i).collect();
+    let (mut top, mut above) = (index, 0);
+    for i in before {
+        let h = message_view::block_height(room, i, ctx);
+        if above + h > want {
+            break;
+        }
+        above += h;
+        top = i;
+    }
+    room.anchor = Some(Anchor { index: top, row: 0 });
 }
 
 /// On opening, if the unread messages don't fit on the screen, start at the

@@ -103,11 +103,20 @@ pub fn on_diff(app: &mut App, diff: Diff, now: Instant) {
                 room.typing.remove(&identity);
             }
         }
-        Diff::Error(text) => app.set_status(text, true, now),
+        Diff::Error(text) => {
+            app.search.failed();
+            app.set_status(text, true, now);
+        }
         Diff::TokenAboutToExpire => {}
         // Media commands are not sent by the TUI yet (media-tui adds them).
         Diff::UploadProgress { .. } | Diff::MediaFetched { .. } => {}
         Diff::TokenExpired => app.set_status("the access token expired; restart convo-tui to sign in again", true, now),
+        Diff::SearchResults { request, messages, next_page_token } => {
+            let identity = app.identity.clone();
+            if let Some(more) = app.search.results(&identity, request, &messages, next_page_token) {
+                app.outbox.push(more);
+            }
+        }
     }
     check_read(app, now);
 }

@@ -14,16 +14,16 @@ use crate::tmux::{Tmux, eventually};
 const BIN: &str = env!("CARGO_BIN_EXE_convo-tui");
 
 /// A server on 127.0.0.1:0 with its own data dir, and admin access to it.
-struct World {
-    rt: tokio::runtime::Runtime,
-    url: String,
+pub(crate) struct World {
+    pub(crate) rt: tokio::runtime::Runtime,
+    pub(crate) url: String,
     creds: Credentials,
     http: reqwest::Client,
     _data: tempfile::TempDir,
 }
 
 impl World {
-    fn new() -> World {
+    pub(crate) fn new() -> World {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let data = tempfile::tempdir().unwrap();
         let creds = Credentials::generate();
@@ -53,7 +53,7 @@ impl World {
         issuer.mint(identity, convo_tui::api::time::now_unix(), 3600)
     }
 
-    async fn post_async(&self, path: &str, form: &[(&str, &str)]) -> Value {
+    pub(crate) async fn post_async(&self, path: &str, form: &[(&str, &str)]) -> Value {
         let r = self
             .http
             .post(format!("{}/v1/{path}", self.url))
@@ -72,7 +72,7 @@ impl World {
         self.rt.block_on(self.post_async(path, form))
     }
 
-    async fn get_async(&self, path: &str) -> Value {
+    pub(crate) async fn get_async(&self, path: &str) -> Value {
         let r = self
             .http
             .get(format!("{}/v1/{path}", self.url))
@@ -84,7 +84,7 @@ impl World {
     }
 
     /// A conversation with `members`; returns its SID.
-    fn conversation(&self, name: &str, members: &[&str]) -> String {
+    pub(crate) fn conversation(&self, name: &str, members: &[&str]) -> String {
         let c = self.post("Conversations", &[("FriendlyName", name)]);
         let sid = c["sid"].as_str().unwrap().to_string();
         for m in members {
@@ -93,7 +93,7 @@ impl World {
         sid
     }
 
-    fn say(&self, sid: &str, author: &str, body: &str) {
+    pub(crate) fn say(&self, sid: &str, author: &str, body: &str) {
         self.post(&format!("Conversations/{sid}/Messages"), &[("Author", author), ("Body", body)]);
     }
 
@@ -115,7 +115,7 @@ impl World {
         ]
     }
 
-    fn launch(&self, name: &str, home: &Path, identity: &str) -> Tmux {
+    pub(crate) fn launch(&self, name: &str, home: &Path, identity: &str) -> Tmux {
         let token = self.token(identity);
         let args = ["--server", self.url.as_str(), "--identity", identity, "--token", token.as_str()];
         Tmux::start(name, Path::new(BIN), &args, &World::env(home), 120, 36)
@@ -143,7 +143,7 @@ fn bob_types(world: &World, sid: &str) -> tokio::task::JoinHandle<()> {
 }
 
 /// The conversation-list row (the pane's first 30 columns at 120 wide) naming `needle`.
-fn line_with(screen: &str, needle: &str) -> Option<String> {
+pub(crate) fn line_with(screen: &str, needle: &str) -> Option<String> {
     screen.lines().skip(1).map(|l| l.chars().take(30).collect::<String>()).find(|l| l.contains(needle))
 }
 

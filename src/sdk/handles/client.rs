@@ -61,7 +61,8 @@ impl Default for ClientOptions {
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    shared: Arc<Shared>,
+    /// Read by the calls defined beside this file (`search.rs`).
+    pub(super) shared: Arc<Shared>,
     events: Arc<broadcast::Sender<Event>>,
     /// Dropping the last `Client` (or `shutdown`) stops the engine task.
     control: mpsc::UnboundedSender<Control>,
@@ -197,11 +198,7 @@ impl Client {
     /// A conversation by SID. Known conversations come from the cache, others
     /// from the server (which refuses ones the user may not see).
     pub async fn get_conversation_by_sid(&self, sid: &str) -> Result<Conversation> {
-        let known = self.shared.model().conv(sid).map(|c| c.entry.clone());
-        match known {
-            Some(entry) => Ok(Conversation::new(self.shared.clone(), entry)),
-            None => self.fetch_conversation(sid).await,
-        }
+        conversation_handle(&self.shared, sid).await
     }
 
     /// A conversation by its unique name.
@@ -219,14 +216,7 @@ impl Client {
     }
 
     async fn fetch_conversation(&self, sid_or_name: &str) -> Result<Conversation> {
-        let conv = self.shared.rest.get_conversation(sid_or_name).await?;
-        let sid = conv.sid.clone();
-        let user = match self.shared.rest.get_user_conversation(&self.shared.identity, &sid).await {
-            Ok(u) => Some(u),
-            Err(e) if matches!(e.status(), Some(403 | 404)) => None,
-            Err(e) => return Err(e),
-        };
-        Ok(known_conversation(&self.shared, conv, Some(user)).await)
+        fetch_conversation(&self.shared, sid_or_name).await
     }
 
     /// The conversations the user participates in, a page at a time (50 per
@@ -299,6 +289,26 @@ async fn run(
         }
     }
     engine.shut_down().await;
+}
+
+/// A conversation's handle: from the cache when known, else read from the server.
+pub(super) async fn conversation_handle(shared: &Arc<Shared>, sid: &str) -> Result<Conversation> {
+    let known = shared.model().conv(sid).map(|c| c.entry.clone());
+    match known {
+        Some(entry) => Ok(Conversation::new(shared.clone(), entry)),
+        None => fetch_conversation(shared, sid).await,
+    }
+}
+
+async fn fetch_conversation(shared: &Arc<Shared>, sid_or_name: &str) -> Result<Conversation> {
+    let conv = shared.rest.get_conversation(sid_or_name).await?;
+    let sid = conv.sid.clone();
+    let user = match shared.rest.get_user_conversation(&shared.identity, &sid).await {
+        Ok(u) => Some(u),
+        Err(e) if matches!(e.status(), Some(403 | 404)) => None,
+        Err(e) => return Err(e),
+    };
+    Ok(known_conversation(shared, conv, Some(user)).await)
 }
 
 /// Applies a conversation read over REST (with the user's state in it, when

@@ -12,5 +12,6 @@ pub mod message;
 pub mod message_builder;
 pub mod paginator;
 pub mod participant;
+pub mod search;
 pub(crate) mod shared;
 pub mod user;

@@ -12,7 +12,8 @@ pub type Fetch<T> = Box<dyn Fn() -> BoxFuture<'static, Result<Paginator<T>>> + S
 
 /// One page of items. For messages, items are in ascending index order and
 /// `prev_page` goes to older messages, `next_page` to newer ones, whichever
-/// direction the first page was asked in.
+/// direction the first page was asked in. Search hits come newest first, with
+/// `next_page` going to older hits.
 pub struct Paginator<T> {
     /// The items of this page.
     pub items: Vec<T>,

@@ -195,6 +195,10 @@ impl Task {
                     })
                     .await;
             }
+            Command::Search { request, query, conversation_sid, page_token } => {
+                self.search(request, query, conversation_sid, page_token).await?;
+            }
+            Command::OpenAt { conversation_sid, index } => self.open_at(conversation_sid, index).await?,
             Command::CheckConnection => engine.check_connection().await,
             Command::UpdateToken { token } => engine.update_token(token)?,
             Command::Shutdown => {}
@@ -307,5 +311,7 @@ fn command_name(cmd: &Command) -> &'static str {
         Command::UpdateToken { .. } => "update token",
         Command::Shutdown => "shut down",
         Command::WatchUser { .. } => "watch a user",
+        Command::Search { .. } => "search",
+        Command::OpenAt { .. } => "open at a message",
     }
 }

@@ -14,6 +14,7 @@ mod commands;
 mod diffs;
 mod media;
 pub mod protocol;
+mod search;
 mod users;
 
 use std::collections::{HashMap, VecDeque};

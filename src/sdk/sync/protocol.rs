@@ -9,6 +9,8 @@
 //! participants, and a window of recent messages per conversation. Message
 //! pages are fetched on request (`Command::LoadOlder` / `LoadNewer`) and answered
 //! with `Diff::MessagesLoaded`; live messages arrive as `Diff::MessageUpserted`.
+//! Search (`Command::Search`) answers with `Diff::SearchResults`, and
+//! `Command::OpenAt` opens a conversation around a hit however far back it is.
 
 use std::path::PathBuf;
 
@@ -161,6 +163,24 @@ pub enum Command {
     WatchUser {
         identity: String,
     },
+    /// Full-text search of the messages the user may read (the server's
+    /// `GET /v1/Search/Messages`), within one conversation when
+    /// `conversation_sid` is set; `page_token` (from a previous
+    /// `Diff::SearchResults`) continues to older hits. `request` is echoed back.
+    Search {
+        request: u64,
+        query: String,
+        conversation_sid: Option<String>,
+        page_token: Option<String>,
+    },
+    /// Open a conversation at message `index`, however far back: its
+    /// participants and a page of history on each side of the index, answered
+    /// as `Diff::MessagesLoaded` (with `has_older` / `has_newer`) like `Open`.
+    /// The window held before is dropped; LoadOlder / LoadNewer page on from it.
+    OpenAt {
+        conversation_sid: String,
+        index: i64,
+    },
 }
 
 /// A change to the model, sent by the sync task to the UI.
@@ -235,6 +255,14 @@ pub enum Diff {
     /// when the server does not report it), friendly name, attributes.
     /// The signed-in user comes as `Me`.
     UserUpdated(User),
+    /// A page of hits for `Command::Search` number `request`, newest first;
+    /// `next_page_token` asks for the next (older) page. A failed search comes
+    /// as `Diff::Error` instead.
+    SearchResults {
+        request: u64,
+        messages: Vec<Message>,
+        next_page_token: Option<String>,
+    },
 }
 
 /// What the sync task needs to start. `sdk::sync::spawn(config)` returns a

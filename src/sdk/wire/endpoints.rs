@@ -20,6 +20,23 @@ pub struct MessageSlice {
     pub more: bool,
 }
 
+/// What `search_messages` asks for; `page_token` continues a previous page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchQuery {
+    pub query: String,
+    pub conversation_sid: Option<String>,
+    pub author: Option<String>,
+    pub page_size: Option<u32>,
+    pub page_token: Option<String>,
+}
+
+/// One page of search hits, newest first, and the token of the next one.
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    pub messages: Vec<Message>,
+    pub next_page_token: Option<String>,
+}
+
 impl Rest {
     async fn all_pages<T: serde::de::DeserializeOwned>(&self, first: Page<T>) -> Result<Vec<T>> {
         let mut items = first.items;
@@ -202,6 +219,28 @@ impl Rest {
 
     pub async fn delete_message(&self, conversation: &str, sid: &str) -> Result<()> {
         self.delete(&["Conversations", conversation, "Messages", sid]).await
+    }
+
+    // --- search (our extension) --------------------------------------------
+
+    /// One page of `GET /v1/Search/Messages`: hits newest first, and the token
+    /// of the next (older) page, taken from the server's `next_page_url`.
+    pub async fn search_messages(&self, q: &SearchQuery) -> Result<SearchPage> {
+        let mut query = vec![("Query", q.query.clone())];
+        query.extend(q.conversation_sid.iter().map(|c| ("ConversationSid", c.clone())));
+        query.extend(q.author.iter().map(|a| ("Author", a.clone())));
+        query.extend(q.page_size.map(|n| ("PageSize", n.to_string())));
+        query.extend(q.page_token.iter().map(|t| ("PageToken", t.clone())));
+        let page: Page<Message> = self.get(&["Search", "Messages"], &query).await?;
+        let next_page_token = match page.meta.next_page_url.as_deref() {
+            Some(url) => {
+                let url = Url::parse(url).map_err(|e| Error::Decode(format!("next_page_url: {e}")))?;
+                let token = url.query_pairs().find(|(k, _)| k == "PageToken").map(|(_, v)| v.into_owned());
+                Some(token.ok_or_else(|| Error::Decode("next_page_url without a PageToken".into()))?)
+            }
+            None => None,
+        };
+        Ok(SearchPage { messages: page.items, next_page_token })
     }
 
     // --- participants ------------------------------------------------------

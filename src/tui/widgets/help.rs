@@ -35,7 +35,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
     ]));
     out.push(Line::from(vec![
         Span::styled(format!("  {:<22}", "Esc"), theme.key),
-        Span::raw("leave the composer / cancel an edit"),
+        Span::raw("leave composer, cancel edit, back from a hit"),
     ]));
     out.push(Line::from(vec![
         Span::styled(format!("  {:<22}", "Mouse wheel"), theme.key),
@@ -54,9 +54,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let block = pane_block(" Help: any key closes ", true, &app.theme);
     // Too tall for the terminal: keys on the left, commands on the right.
     if lines.len() as u16 + 2 > area.height && area.width >= 120 {
-        let split = lines.iter().position(|l| l.width() == 0).unwrap_or(lines.len() / 2);
+        // Keys left and commands right; when the keys alone are too tall, the
+        // lines run on from the bottom of the left column to the right one.
+        let blank = lines.iter().position(|l| l.width() == 0).unwrap_or(lines.len() / 2);
+        let split = if blank as u16 + 2 > area.height { lines.len().div_ceil(2) } else { blank };
         let (keys, commands) = lines.split_at(split);
-        let commands: Vec<Line> = commands.iter().skip(1).cloned().collect();
+        let commands: Vec<Line> = commands.iter().skip(usize::from(split == blank)).cloned().collect();
         let rect = centered(area, 150, keys.len().max(commands.len()) as u16 + 2);
         frame.render_widget(Clear, rect);
         let inner = block.inner(rect);

@@ -7,6 +7,7 @@ pub mod composer;
 pub mod conversation_list;
 pub mod help;
 pub mod message_pane;
+pub mod search;
 pub mod sidebar;
 pub mod status_bar;
 pub mod switcher;
@@ -87,6 +88,9 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     if let Some(s) = &app.switcher {
         switcher::draw(frame, area, app, s);
     }
+    if let Some(v) = &app.search.view {
+        search::draw(frame, area, app, v);
+    }
     if app.show_help {
         help::draw(frame, area, app);
     }
@@ -109,5 +113,5 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 pub fn focused(app: &App, f: Focus) -> bool {
-    app.focus == f && !app.show_help && app.switcher.is_none()
+    app.focus == f && !app.show_help && app.switcher.is_none() && app.search.view.is_none()
 }
