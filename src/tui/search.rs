@@ -107,7 +107,7 @@ pub fn on_key(app: &mut App, key: KeyEvent, now: Instant) -> bool {
             v.query.pop();
         }
         KeyCode::Char('u') if ctrl && text => v.query.clear(),
-        KeyCode::Char(c) if text && !ctrl && !alt => v.query.push(c),
+        KeyCode::Char(c) if text && !ctrl && !alt && !c.is_control() => v.query.push(c),
         // The mentions view takes no typing; swallow it rather than type elsewhere.
         KeyCode::Char(_) if !ctrl && !alt => {}
         _ => return false,

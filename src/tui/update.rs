@@ -136,7 +136,11 @@ fn upsert_conversation(app: &mut App, entry: ConversationEntry, now: Instant) {
 fn retry_in_flight(app: &mut App) {
     for (sid, room) in &mut app.rooms {
         if !room.loaded && room.loading_older {
-            app.outbox.push(Command::Open { conversation_sid: sid.clone() });
+            // A room opened at a search hit is opened there again.
+            app.outbox.push(match room.seek {
+                Some(index) => Command::OpenAt { conversation_sid: sid.clone(), index },
+                None => Command::Open { conversation_sid: sid.clone() },
+            });
         } else {
             room.loading_older = false;
             room.loading_newer = false;

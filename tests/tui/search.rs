@@ -4,7 +4,7 @@
 //! back; snapshots of the results and mentions views under tests/tui/snapshots.
 
 use convo_tui::api::Message;
-use convo_tui::sdk::{Command, Diff};
+use convo_tui::sdk::{Command, ConnectionState, Diff};
 use convo_tui::tui::App;
 use convo_tui::tui::app::{Anchor, Focus};
 use crossterm::event::{KeyCode, KeyModifiers};
@@ -148,6 +148,11 @@ fn enter_opens_a_hit_far_back_around_it_selected_and_esc_returns() {
         [Command::OpenAt { conversation_sid: ch(2), index: 20 }],
         "not Open: the newest page is not it"
     );
+    // Had the link dropped before the page came, the reconnect asks for the same place.
+    diff(&mut a, Diff::Connection(ConnectionState::Disconnected));
+    a.outbox.clear();
+    diff(&mut a, Diff::Connection(ConnectionState::Connected));
+    assert_eq!(a.outbox, [Command::OpenAt { conversation_sid: ch(2), index: 20 }], "asked again after a reconnect");
     // The history around it arrives: the hit is selected and shown with what came before.
     let mut around = page(2, 0, 40);
     around[20] = message(2, 20, "alice", "we saw a Quokka near the lighthouse", 20);
