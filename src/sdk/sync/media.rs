@@ -82,9 +82,9 @@ impl Task {
             }
             Err(e) if e.is_transport() || e.is_auth() => {
                 let what = format!("upload {}", upload.path.display());
+                // Waits for the reconnect (`failed` takes the link down) or a new token.
                 self.uploads.push_back(upload);
                 self.engine.failed(&what, e).await;
-                self.start_uploads(); // still online (a 5xx): try again now
             }
             Err(e) => {
                 let text = format!("upload {}: {e}", upload.path.display());
