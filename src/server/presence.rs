@@ -24,6 +24,7 @@
 //! within a lease and a third of it. Events travel the event log like any other.
 //!
 //! Reads (`GET /v1/Users/{id}`) count only rows of instances whose lease runs.
+//! A user never online reads `false` (Twilio says null; no history is kept here).
 //! With the service's `reachability_enabled` off, rows are still kept (turning
 //! it on is right at once) but nothing is told and both fields are null.
 //! `is_notifiable` is about push registrations, which this server has none of:
