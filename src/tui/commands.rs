@@ -8,7 +8,7 @@ use crate::api::NotificationLevel;
 use crate::sdk::Command;
 
 use super::app::App;
-use super::{read, select};
+use super::{attachments, read, select};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Slash {
@@ -29,8 +29,10 @@ pub enum Slash {
     Editor,
     /// `/reply TEXT`: to the selected message, else the newest from someone else.
     Reply(String),
-    /// `/react NAME`: heart, thumbs_up, …, or an emoji.
+    /// `/react NAME`: heart, thumbs_up, …, or an emoji (again: takes it back).
     React(String),
+    /// `/upload PATH`: send a file to the open conversation.
+    Upload(String),
     Help,
     Quit,
 }
@@ -49,7 +51,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("/delete", "delete your last message"),
     ("/editor", "edit the draft in $VISUAL or $EDITOR"),
     ("/reply TEXT", "reply to the selected (or last) message"),
-    ("/react NAME", "react: heart, thumbs_up, laugh, sad, … or an emoji"),
+    ("/react NAME", "react (again to undo): heart, thumbs_up, laugh, sad, … or an emoji"),
+    ("/upload PATH", "send a file (Tab completes the path)"),
     ("/help", "show keys and commands"),
     ("/quit", "quit"),
 ];
@@ -83,6 +86,7 @@ pub fn parse(line: &str) -> Result<Slash, String> {
         "/editor" => none(Slash::Editor),
         "/reply" | "/re" => need("text", "/reply TEXT").map(Slash::Reply),
         "/react" => need("a reaction", "/react NAME").and_then(|n| select::reaction_name(&n)).map(Slash::React),
+        "/upload" | "/up" => need("a file", "/upload PATH").map(Slash::Upload),
         "/help" | "/?" => Ok(Slash::Help),
         "/quit" | "/q" | "/exit" => Ok(Slash::Quit),
         _ => Err(format!("unknown command {name}; /help lists the commands")),
@@ -151,6 +155,7 @@ pub fn run(app: &mut App, slash: Slash, now: Instant) -> Result<(), String> {
         Slash::Editor => super::editor::request(app),
         Slash::Reply(body) => select::reply(app, body, now)?,
         Slash::React(name) => select::react(app, &name, now)?,
+        Slash::Upload(path) => attachments::upload(app, &path, now)?,
         Slash::Help => app.show_help = true,
         Slash::Quit => app.quit = true,
     }
@@ -174,6 +179,8 @@ mod tests {
         assert_eq!(parse("/edit"), Ok(Slash::Edit(None)));
         assert_eq!(parse("/edit fixed typo"), Ok(Slash::Edit(Some("fixed typo".into()))));
         assert_eq!(parse("/quit"), Ok(Slash::Quit));
+        assert_eq!(parse("/upload ~/My Photos/cat 1.png "), Ok(Slash::Upload("~/My Photos/cat 1.png".into())));
+        assert_eq!(parse("/upload").unwrap_err(), "/upload needs a file: /upload PATH");
     }
 
     #[test]

@@ -50,10 +50,14 @@ pub enum Action {
     OpenLink,
     CopyMessage,
     JumpToReplied,
+    /// Save the selected message's attachment into the downloads dir.
+    SaveAttachment,
+    /// Open the selected message's attachment with the system opener.
+    OpenAttachment,
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 31] = [
         Action::Quit,
         Action::Help,
         Action::FocusNext,
@@ -83,6 +87,8 @@ impl Action {
         Action::OpenLink,
         Action::CopyMessage,
         Action::JumpToReplied,
+        Action::SaveAttachment,
+        Action::OpenAttachment,
     ];
 
     pub fn name(self) -> &'static str {
@@ -116,6 +122,8 @@ impl Action {
             Action::OpenLink => "open_link",
             Action::CopyMessage => "copy_message",
             Action::JumpToReplied => "jump_to_replied",
+            Action::SaveAttachment => "save_attachment",
+            Action::OpenAttachment => "open_attachment",
         }
     }
 
@@ -151,6 +159,8 @@ impl Action {
             Action::OpenLink => "open the selected message's link",
             Action::CopyMessage => "copy the selected message (OSC 52)",
             Action::JumpToReplied => "jump to the message it replies to",
+            Action::SaveAttachment => "save the selected message's attachment to downloads",
+            Action::OpenAttachment => "open the selected message's attachment",
         }
     }
 
@@ -372,6 +382,8 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::OpenLink, &["o"]),
     (Action::CopyMessage, &["y"]),
     (Action::JumpToReplied, &["J"]),
+    (Action::SaveAttachment, &["s"]),
+    (Action::OpenAttachment, &["O"]),
 ];
 
 const VIM: &[(Action, &[&str])] = &[

@@ -11,19 +11,21 @@ use serde_json::Value;
 
 use crate::tmux::{Tmux, eventually};
 
-const BIN: &str = env!("CARGO_BIN_EXE_convo-tui");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_convo-tui");
 
 /// A server on 127.0.0.1:0 with its own data dir, and admin access to it.
-struct World {
-    rt: tokio::runtime::Runtime,
-    url: String,
+pub(crate) struct World {
+    pub(crate) rt: tokio::runtime::Runtime,
+    pub(crate) url: String,
+    /// The chat service's SID (media live under `/v1/Services/{IS}/Media`).
+    pub(crate) service_sid: String,
     creds: Credentials,
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     _data: tempfile::TempDir,
 }
 
 impl World {
-    fn new() -> World {
+    pub(crate) fn new() -> World {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let data = tempfile::tempdir().unwrap();
         let creds = Credentials::generate();
@@ -35,15 +37,16 @@ impl World {
         };
         let server = rt.block_on(convo_tui::server::start(config)).unwrap();
         let url = server.url();
+        let service_sid = server.service_sid().to_string();
         // The server lives as long as the runtime; keep its handle there.
         rt.spawn(async move {
             let _keep = server;
             std::future::pending::<()>().await
         });
-        World { rt, url, creds, http: reqwest::Client::new(), _data: data }
+        World { rt, url, service_sid, creds, http: reqwest::Client::new(), _data: data }
     }
 
-    fn token(&self, identity: &str) -> String {
+    pub(crate) fn token(&self, identity: &str) -> String {
         let issuer = TokenIssuer {
             account_sid: &self.creds.account_sid,
             api_key_sid: &self.creds.api_key_sid,
@@ -53,7 +56,7 @@ impl World {
         issuer.mint(identity, convo_tui::api::time::now_unix(), 3600)
     }
 
-    async fn post_async(&self, path: &str, form: &[(&str, &str)]) -> Value {
+    pub(crate) async fn post_async(&self, path: &str, form: &[(&str, &str)]) -> Value {
         let r = self
             .http
             .post(format!("{}/v1/{path}", self.url))
@@ -68,11 +71,11 @@ impl World {
         body
     }
 
-    fn post(&self, path: &str, form: &[(&str, &str)]) -> Value {
+    pub(crate) fn post(&self, path: &str, form: &[(&str, &str)]) -> Value {
         self.rt.block_on(self.post_async(path, form))
     }
 
-    async fn get_async(&self, path: &str) -> Value {
+    pub(crate) async fn get_async(&self, path: &str) -> Value {
         let r = self
             .http
             .get(format!("{}/v1/{path}", self.url))
@@ -84,7 +87,7 @@ impl World {
     }
 
     /// A conversation with `members`; returns its SID.
-    fn conversation(&self, name: &str, members: &[&str]) -> String {
+    pub(crate) fn conversation(&self, name: &str, members: &[&str]) -> String {
         let c = self.post("Conversations", &[("FriendlyName", name)]);
         let sid = c["sid"].as_str().unwrap().to_string();
         for m in members {
@@ -93,7 +96,7 @@ impl World {
         sid
     }
 
-    fn say(&self, sid: &str, author: &str, body: &str) {
+    pub(crate) fn say(&self, sid: &str, author: &str, body: &str) {
         self.post(&format!("Conversations/{sid}/Messages"), &[("Author", author), ("Body", body)]);
     }
 
@@ -104,7 +107,7 @@ impl World {
     }
 
     /// The client's environment: an empty HOME and XDG dirs inside `home`.
-    fn env(home: &Path) -> Vec<(&'static str, String)> {
+    pub(crate) fn env(home: &Path) -> Vec<(&'static str, String)> {
         let h = |s: &str| home.join(s).display().to_string();
         vec![
             ("HOME", home.display().to_string()),
@@ -115,7 +118,7 @@ impl World {
         ]
     }
 
-    fn launch(&self, name: &str, home: &Path, identity: &str) -> Tmux {
+    pub(crate) fn launch(&self, name: &str, home: &Path, identity: &str) -> Tmux {
         let token = self.token(identity);
         let args = ["--server", self.url.as_str(), "--identity", identity, "--token", token.as_str()];
         Tmux::start(name, Path::new(BIN), &args, &World::env(home), 120, 36)
