@@ -8,12 +8,13 @@ use std::time::Instant;
 use super::app::{Anchor, App, Focus, Msg};
 use super::keymap::Action;
 use super::message_view::{self, ViewCtx};
-use super::{attachments, links, markdown, paging, sanitize};
+use super::{links, markdown, paging, sanitize};
 use crate::sdk::Command;
 use crate::sdk::rules::rich::{REACTIONS, ReplyTo};
 
 /// The actions that work on the selected message (they do nothing, and the
-/// key types as usual, when none is selected).
+/// key types as usual, when none is selected). Saving and opening an
+/// attachment are `attachments`'.
 pub fn needs_selection(a: Action) -> bool {
     matches!(
         a,
@@ -216,8 +217,6 @@ pub fn on_action(app: &mut App, action: Action, now: Instant) -> bool {
             app.clipboard = Some(m.body.clone());
             app.set_status("copied the message to the clipboard", false, now);
         }
-        Action::SaveAttachment => attachments::save_selected(app, now),
-        Action::OpenAttachment => attachments::open_selected(app, now),
         Action::JumpToReplied => match &m.rich.reply_to {
             Some(to) => {
                 let index = to.index;
