@@ -166,6 +166,19 @@ pub enum KeymapPreset {
     Vim,
 }
 
+/// How image attachments are previewed in the message pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImagePreviews {
+    /// The best the terminal answers for (kitty, sixel, iTerm2), else half-blocks.
+    #[default]
+    Auto,
+    /// Coloured half-block characters, in any terminal.
+    Halfblocks,
+    /// No previews: image attachments are a line like other files.
+    Off,
+}
+
 /// Which new messages make a desktop notification (muted conversations never do).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -218,6 +231,8 @@ pub struct Settings {
     /// "Read by" under your latest message is shown in conversations of at
     /// most this many participants.
     pub read_by_max: usize,
+    /// Image previews: "auto", "halfblocks" or "off".
+    pub image_previews: ImagePreviews,
 }
 
 impl Default for Settings {
@@ -233,6 +248,7 @@ impl Default for Settings {
             notification_format: NotifyFormat::Osc777,
             open_command: None,
             read_by_max: 20,
+            image_previews: ImagePreviews::Auto,
         }
     }
 }

@@ -4,10 +4,14 @@
 
 #[path = "tui/e2e.rs"]
 mod e2e;
+#[path = "tui/e2e_media.rs"]
+mod e2e_media;
 #[path = "tui/find.rs"]
 mod find;
 #[path = "tui/fixtures.rs"]
 mod fixtures;
+#[path = "tui/media.rs"]
+mod media;
 #[path = "tui/presence.rs"]
 mod presence;
 #[path = "tui/reducer.rs"]

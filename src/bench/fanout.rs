@@ -37,6 +37,7 @@ pub fn measure_across(
     let (subscribers, rate, duration) = (args.subscribers, args.rate, args.duration());
     rt.client.block_on(async move {
         let client = http_load::client(SETUP_CONCURRENCY)?;
+        target.set_reachability(&client, false).await?;
         let conversation = target.create_conversation(&client, "bench fanout").await?;
         let identities: Vec<String> = (0..subscribers).map(|i| format!("bench-sub-{i}")).collect();
         for chunk in identities.chunks(SETUP_CONCURRENCY) {

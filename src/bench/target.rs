@@ -144,6 +144,28 @@ impl Target {
         v["sid"].as_str().map(str::to_owned).ok_or_else(|| anyhow::anyhow!("conversation without sid: {v}"))
     }
 
+    /// Turns the service's reachability (presence) on or off. Fan-out turns it
+    /// off: every stream that opens would otherwise tell each one already open
+    /// (a `userUpdated` to all of a 1,000-person room), which is presence's
+    /// cost, not message delivery's, and fills queues nobody reads during setup.
+    pub async fn set_reachability(&self, client: &reqwest::Client, enabled: bool) -> anyhow::Result<()> {
+        let auth = self.admin();
+        let config: serde_json::Value = client
+            .get(format!("{}/v1/Configuration", self.base))
+            .basic_auth(&auth.user, Some(&auth.password))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let service = config["default_chat_service_sid"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("/v1/Configuration without default_chat_service_sid: {config}"))?;
+        let form = [("ReachabilityEnabled", enabled.to_string())];
+        self.post_form(client, &format!("/v1/Services/{service}/Configuration"), &form).await?;
+        Ok(())
+    }
+
     /// Adds `identity` to the conversation.
     pub async fn add_participant(
         &self,

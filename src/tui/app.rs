@@ -15,10 +15,12 @@ use crate::api::{Message, NotificationLevel, Participant};
 use crate::config::{Settings, SortOrder};
 use crate::sdk::{Command, ConnectionState, ConversationEntry};
 
+use super::images::Images;
 use super::keymap::Keymap;
 use super::rich::Rich;
 use super::sanitize;
 use super::theme::Theme;
+use super::transfers::Transfers;
 
 /// Which pane receives keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +81,9 @@ pub struct Wrapped {
     pub width: u16,
     pub stamp: String,
     pub lines: Vec<Line<'static>>,
+    /// Image previews among `lines`: (first row, media SID), each
+    /// `images::PREVIEW_ROWS` rows of blank space the pane draws into.
+    pub previews: Vec<(usize, String)>,
 }
 
 /// One conversation's loaded window and what the view knows about it.
@@ -298,6 +303,10 @@ pub struct App {
     pub search: super::search_state::Search,
     /// Where Esc returns to after opening a search hit.
     pub jump_back: Option<ReturnPoint>,
+    /// Inline image previews (off until the launcher picks a protocol).
+    pub images: Images,
+    /// Saves, opens and uploads in flight, and where files go.
+    pub transfers: Transfers,
 }
 
 impl App {
@@ -345,6 +354,8 @@ impl App {
             watched_users: Default::default(),
             search: Default::default(),
             jump_back: None,
+            images: Images::off(),
+            transfers: Transfers::default(),
         };
         app.reset_composer(String::new());
         app

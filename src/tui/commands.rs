@@ -8,7 +8,7 @@ use crate::api::NotificationLevel;
 use crate::sdk::Command;
 
 use super::app::App;
-use super::{read, select};
+use super::{attachments, read, select};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Slash {
@@ -29,7 +29,7 @@ pub enum Slash {
     Editor,
     /// `/reply TEXT`: to the selected message, else the newest from someone else.
     Reply(String),
-    /// `/react NAME`: heart, thumbs_up, …, or an emoji.
+    /// `/react NAME`: heart, thumbs_up, …, or an emoji (again: takes it back).
     React(String),
     /// `/search [-here] [TEXT]`: the results view (`-here`: this conversation only).
     Search {
@@ -38,6 +38,8 @@ pub enum Slash {
     },
     /// `/mentions`: messages that mention you.
     Mentions,
+    /// `/upload PATH`: send a file to the open conversation.
+    Upload(String),
     Help,
     Quit,
 }
@@ -56,9 +58,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("/delete", "delete your last message"),
     ("/editor", "edit the draft in $VISUAL or $EDITOR"),
     ("/reply TEXT", "reply to the selected (or last) message"),
-    ("/react NAME", "react: heart, thumbs_up, laugh, sad, … or an emoji"),
+    ("/react NAME", "react (again to undo): heart, thumbs_up, laugh, sad, … or an emoji"),
     ("/search [-here] TEXT", "find messages (-here: in this conversation)"),
     ("/mentions", "messages that mention you"),
+    ("/upload PATH", "send a file (Tab completes the path)"),
     ("/help", "show keys and commands"),
     ("/quit", "quit"),
 ];
@@ -94,6 +97,7 @@ pub fn parse(line: &str) -> Result<Slash, String> {
         "/react" => need("a reaction", "/react NAME").and_then(|n| select::reaction_name(&n)).map(Slash::React),
         "/search" | "/find" => Ok(search_args(arg)),
         "/mentions" => none(Slash::Mentions),
+        "/upload" | "/up" => need("a file", "/upload PATH").map(Slash::Upload),
         "/help" | "/?" => Ok(Slash::Help),
         "/quit" | "/q" | "/exit" => Ok(Slash::Quit),
         _ => Err(format!("unknown command {name}; /help lists the commands")),
@@ -169,6 +173,7 @@ pub fn run(app: &mut App, slash: Slash, now: Instant) -> Result<(), String> {
             super::search::open(app, super::search_state::Kind::Text, here, query);
         }
         Slash::Mentions => super::search::open(app, super::search_state::Kind::Mentions, false, None),
+        Slash::Upload(path) => attachments::upload(app, &path, now)?,
         Slash::Help => app.show_help = true,
         Slash::Quit => app.quit = true,
     }
@@ -210,6 +215,8 @@ mod tests {
         assert_eq!(parse("/search -here"), Ok(Slash::Search { here: true, query: None }));
         assert_eq!(parse("/search"), Ok(Slash::Search { here: false, query: None }));
         assert_eq!(parse("/mentions"), Ok(Slash::Mentions));
+        assert_eq!(parse("/upload ~/My Photos/cat 1.png "), Ok(Slash::Upload("~/My Photos/cat 1.png".into())));
+        assert_eq!(parse("/upload").unwrap_err(), "/upload needs a file: /upload PATH");
     }
 
     #[test]

@@ -64,6 +64,7 @@ where
     let mut events = EventStream::new();
     let mut diffs_open = true;
     let mut term = Signals::new();
+    let (decode_jobs, mut decoded) = super::images::start_decoder();
     draw(terminal, app)?;
     loop {
         let deadline = update::next_deadline(app);
@@ -91,6 +92,7 @@ where
                     app.set_status("the sync task stopped; restart convo-tui", true, Instant::now());
                 }
             },
+            Some(d) = decoded.recv() => app.images.finished(d),
             _ = timer => update::on_tick(app, Instant::now()),
             _ = term.recv() => return Ok(Exit::Signal),
         }
@@ -143,6 +145,13 @@ where
         }
         if changed {
             draw(terminal, app)?;
+            // Drawing asks for what previews on screen need: fetches and decodes.
+            for cmd in app.outbox.drain(..) {
+                let _ = handle.commands.send(cmd);
+            }
+            for job in app.images.take_jobs() {
+                let _ = decode_jobs.send(job);
+            }
         }
         if std::mem::take(&mut app.bell) {
             (hooks.bell)();

@@ -11,7 +11,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent
 use super::app::{App, Focus};
 use super::keymap::{Action, Key, KeyCodeOrd, Lookup};
 use super::search_state::Kind;
-use super::{commands, complete, editor, search, switcher};
+use super::{attachments, commands, complete, editor, search, switcher};
 use super::{paging, read, select, update};
 
 /// Lines scrolled per mouse-wheel notch.
@@ -155,6 +155,8 @@ pub fn on_action(app: &mut App, action: Action, now: Instant) {
             app.focus = Focus::Composer;
             editor::request(app);
         }
+        Action::SaveAttachment => attachments::save_selected(app, now),
+        Action::OpenAttachment => attachments::open_selected(app, now),
         a if select::needs_selection(a) => {
             select::on_action(app, a, now);
         }

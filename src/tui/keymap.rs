@@ -54,10 +54,14 @@ pub enum Action {
     Search,
     /// The messages that mention you, across conversations.
     Mentions,
+    /// Save the selected message's attachment into the downloads dir.
+    SaveAttachment,
+    /// Open the selected message's attachment with the system opener.
+    OpenAttachment,
 }
 
 impl Action {
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 33] = [
         Action::Quit,
         Action::Help,
         Action::FocusNext,
@@ -89,6 +93,8 @@ impl Action {
         Action::JumpToReplied,
         Action::Search,
         Action::Mentions,
+        Action::SaveAttachment,
+        Action::OpenAttachment,
     ];
 
     pub fn name(self) -> &'static str {
@@ -124,6 +130,8 @@ impl Action {
             Action::JumpToReplied => "jump_to_replied",
             Action::Search => "search",
             Action::Mentions => "mentions",
+            Action::SaveAttachment => "save_attachment",
+            Action::OpenAttachment => "open_attachment",
         }
     }
 
@@ -161,6 +169,8 @@ impl Action {
             Action::JumpToReplied => "jump to the message it replies to",
             Action::Search => "search messages (Tab: here / everywhere)",
             Action::Mentions => "messages that mention you",
+            Action::SaveAttachment => "save the selected message's attachment to downloads",
+            Action::OpenAttachment => "open the selected message's attachment",
         }
     }
 
@@ -384,6 +394,8 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::JumpToReplied, &["J"]),
     (Action::Search, &["ctrl-f"]),
     (Action::Mentions, &["alt-m"]),
+    (Action::SaveAttachment, &["s"]),
+    (Action::OpenAttachment, &["O"]),
 ];
 
 const VIM: &[(Action, &[&str])] = &[

@@ -177,6 +177,7 @@ pub async fn run(setup: Setup, target: Target, spawn: Spawn) -> anyhow::Result<(
     let handle = spawn(SyncConfig { server_url: server_url.clone(), token, page_size: config.settings.page_size });
     let mut app = App::new(identity.clone(), shown_server, config.settings.clone(), keymap, Theme::from_env());
     app.utc_offset = offset;
+    app.transfers = super::transfers::Transfers::new(&dirs.data, &dirs.cache);
     app.focus = super::app::Focus::Composer;
     let cache = Cache::new(&dirs.cache, &dirs.data, &format!("{identity}@{scope_server}"));
     cache.restore(&mut app);

@@ -134,6 +134,22 @@ pub fn open(url: &str, open_command: Option<&str>) -> Result<(), String> {
         .map_err(|e| format!("could not start {program}: {e}"))
 }
 
+/// Starts the opener on a file this client wrote (a fetched attachment),
+/// as a program with arguments (no shell), its output discarded.
+pub fn open_file(path: &std::path::Path, open_command: Option<&str>) -> Result<(), String> {
+    let argv = opener(open_command);
+    let (program, args) = argv.split_first().ok_or("open_command is empty")?;
+    Command::new(program)
+        .args(args)
+        .arg(path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(|_child| ())
+        .map_err(|e| format!("could not start {program}: {e}"))
+}
+
 /// The OSC 52 sequence that puts `text` on the terminal's clipboard.
 pub fn osc52(text: &str) -> String {
     format!("\x1b]52;c;{}\x07", base64::engine::general_purpose::STANDARD.encode(text))

@@ -11,7 +11,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::app::{Anchor, Msg, Room, Wrapped};
 use super::theme::Theme;
-use super::{markdown, rich};
+use super::{images, markdown, rich};
 
 /// Greedy word wrap to `width` columns, by display width. Words are runs
 /// between spaces (so punctuation stays with its word); a word wider than a
@@ -77,6 +77,8 @@ pub struct ViewCtx<'a> {
     pub offset: time::UtcOffset,
     /// "Read by" is shown in rooms of at most this many participants.
     pub read_by_max: usize,
+    /// Image attachments get a preview box under their line.
+    pub previews: bool,
 }
 
 /// Where a message's body column starts: after "HH:MM author: ", capped so
@@ -85,9 +87,15 @@ fn body_indent(m: &Msg, width: usize) -> usize {
     (6 + m.author.width() + 2).min(width / 2).max(1)
 }
 
+/// Where a message's body column starts, as the pane shows it at `width`.
+pub fn indent_of(m: &Msg, width: u16) -> usize {
+    body_indent(m, width as usize)
+}
+
 /// The wrapped lines of one message (without separators): the header and its
-/// markdown body, then its attachments and reactions.
-fn message_lines(m: &Msg, ctx: &ViewCtx) -> Vec<Line<'static>> {
+/// markdown body, then its attachments (with room for image previews) and
+/// reactions. Also where the previews go: (first row, media SID).
+fn message_lines(m: &Msg, ctx: &ViewCtx) -> (Vec<Line<'static>>, Vec<(usize, String)>) {
     let width = ctx.width as usize;
     let author_style = if m.author == ctx.me { ctx.theme.author_me } else { ctx.theme.author };
     let prefix_w = 6 + m.author.width() + 2;
@@ -123,13 +131,18 @@ fn message_lines(m: &Msg, ctx: &ViewCtx) -> Vec<Line<'static>> {
     {
         last.spans.push(Span::styled(" (edited)", ctx.theme.dim));
     }
+    let mut previews = Vec::new();
     for a in &m.rich.media {
         lines.push(rich::attachment_line(a, indent, width, ctx.theme));
+        if ctx.previews && images::previewable(&a.content_type) && !a.sid.is_empty() {
+            previews.push((lines.len(), a.sid.clone()));
+            lines.extend((0..images::PREVIEW_ROWS).map(|_| Line::raw("")));
+        }
     }
     if !m.rich.reactions.is_empty() {
         lines.push(rich::reactions_line(&m.rich.reactions, ctx.me, indent, ctx.theme));
     }
-    lines
+    (lines, previews)
 }
 
 /// The lines a message gets that depend on other state than its own, so they
@@ -200,7 +213,8 @@ fn prepare(room: &mut Room, index: i64, ctx: &ViewCtx) -> Option<Parts> {
     before.extend(quote);
     let fresh = room.wrap_cache.get(&m.sid).is_some_and(|w| w.width == ctx.width && w.stamp == m.stamp);
     if !fresh {
-        let w = Wrapped { width: ctx.width, stamp: m.stamp.clone(), lines: message_lines(m, ctx) };
+        let (lines, previews) = message_lines(m, ctx);
+        let w = Wrapped { width: ctx.width, stamp: m.stamp.clone(), lines, previews };
         let sid = m.sid.clone();
         room.wrap_cache.insert(sid, w);
     }
@@ -212,11 +226,18 @@ fn prepare(room: &mut Room, index: i64, ctx: &ViewCtx) -> Option<Parts> {
 /// The block of a message: separators, its quote, its wrapped lines (cached)
 /// and "read by"; the selected message's lines are highlighted.
 pub fn block(room: &mut Room, index: i64, ctx: &ViewCtx) -> Vec<Line<'static>> {
-    let Some(parts) = prepare(room, index, ctx) else { return Vec::new() };
+    block_with_previews(room, index, ctx).0
+}
+
+/// [`block`], with where its image previews start (row in the block, media SID).
+fn block_with_previews(room: &mut Room, index: i64, ctx: &ViewCtx) -> (Vec<Line<'static>>, Vec<(usize, String)>) {
+    let Some(parts) = prepare(room, index, ctx) else { return (Vec::new(), Vec::new()) };
     let mut out = parts.before;
+    let mut previews = Vec::new();
     let selected = room.selected == Some(index);
     if let Some(w) = room.messages.get(&index).and_then(|m| room.wrap_cache.get(&m.sid)) {
         let start = out.len();
+        previews.extend(w.previews.iter().map(|(row, sid)| (start + row, sid.clone())));
         out.extend(w.lines.iter().cloned());
         if selected {
             for l in &mut out[start..] {
@@ -225,7 +246,7 @@ pub fn block(room: &mut Room, index: i64, ctx: &ViewCtx) -> Vec<Line<'static>> {
         }
     }
     out.extend(parts.after);
-    out
+    (out, previews)
 }
 
 /// The rows a message's block takes, without copying its lines.
@@ -265,28 +286,61 @@ pub fn visible(room: &mut Room, height: usize, ctx: &ViewCtx) -> (Vec<Line<'stat
 
 /// [`visible`], with the index of the message each row belongs to.
 pub fn visible_rows(room: &mut Room, height: usize, ctx: &ViewCtx) -> (Vec<Line<'static>>, Vec<i64>, bool) {
+    let v = view(room, height, ctx);
+    (v.lines, v.rows, v.at_end)
+}
+
+/// An image preview's box on screen: its message, media, first row in the
+/// pane (negative: scrolled partly above it) and its rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviewSlot {
+    pub index: i64,
+    pub media_sid: String,
+    pub top: isize,
+    pub rows: u16,
+}
+
+/// What the pane shows: lines, the message of each row, the preview boxes,
+/// and whether the newest loaded message is fully visible.
+pub struct View {
+    pub lines: Vec<Line<'static>>,
+    pub rows: Vec<i64>,
+    pub previews: Vec<PreviewSlot>,
+    pub at_end: bool,
+}
+
+/// The pane's view of `room` in `height` rows.
+pub fn view(room: &mut Room, height: usize, ctx: &ViewCtx) -> View {
+    let empty = || View { lines: Vec::new(), rows: Vec::new(), previews: Vec::new(), at_end: true };
     let anchor = match room.anchor {
         Some(a) => Some(a),
         None => bottom_anchor(room, height, ctx),
     };
     let Some(mut a) = anchor.or_else(|| room.first_index().map(|index| Anchor { index, row: 0 })) else {
-        return (Vec::new(), Vec::new(), true);
+        return empty();
     };
     if !room.messages.contains_key(&a.index) {
         // The anchored message went away (deleted, trimmed): take the next one.
         match room.messages.range(a.index..).next().or_else(|| room.messages.iter().next_back()) {
             Some((i, _)) => a = Anchor { index: *i, row: 0 },
-            None => return (Vec::new(), Vec::new(), true),
+            None => return empty(),
         }
     }
     let mut out = Vec::with_capacity(height);
     let mut rows = Vec::with_capacity(height);
+    let mut previews = Vec::new();
     let mut idx = Some(a.index);
     let mut skip = a.row;
     let mut at_end = false;
     while let Some(i) = idx {
-        let b = block(room, i, ctx);
+        let (b, slots) = block_with_previews(room, i, ctx);
         let before = out.len();
+        for (row, media_sid) in slots {
+            let top = before as isize + row as isize - skip as isize;
+            if top + (images::PREVIEW_ROWS as isize) > 0 && top < height as isize {
+                previews.push(PreviewSlot { index: i, media_sid, top, rows: images::PREVIEW_ROWS });
+            }
+        }
         out.extend(b.into_iter().skip(skip));
         rows.resize(out.len().max(before), i);
         skip = 0;
@@ -301,7 +355,7 @@ pub fn visible_rows(room: &mut Room, height: usize, ctx: &ViewCtx) -> (Vec<Line<
     }
     out.truncate(height);
     rows.truncate(height);
-    (out, rows, at_end)
+    View { lines: out, rows, previews, at_end }
 }
 
 /// Rows above the anchor among loaded messages (how far up we can scroll

@@ -6,12 +6,14 @@
 //! `widgets` (drawing), `keymap`, `theme`, `sanitize`, `cache`.
 
 pub mod app;
+pub mod attachments;
 pub mod cache;
 pub mod commands;
 pub mod complete;
 pub mod demo;
 pub mod editor;
 pub mod event_loop;
+pub mod images;
 pub mod input;
 pub mod keymap;
 pub mod launch;
@@ -29,6 +31,7 @@ pub mod search_state;
 pub mod select;
 pub mod switcher;
 pub mod theme;
+pub mod transfers;
 pub mod update;
 pub mod widgets;
 
@@ -103,6 +106,7 @@ pub async fn run(mut app: App, mut handle: SyncHandle, mut hooks: Hooks, cache: 
         restore_terminal();
         return Err(e.into());
     }
+    app.images = picker(app.settings.image_previews).await;
     let result = async {
         let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
         terminal.clear()?;
@@ -115,6 +119,31 @@ pub async fn run(mut app: App, mut handle: SyncHandle, mut hooks: Hooks, cache: 
     }
     let _ = handle.commands.send(crate::sdk::Command::Shutdown);
     result
+}
+
+/// The image previews the setting asks for. `auto` asks the terminal (in raw
+/// mode, before the event reader starts) which graphics protocol it speaks;
+/// one that does not answer gets half-blocks.
+async fn picker(mode: crate::config::ImagePreviews) -> images::Images {
+    use crate::config::ImagePreviews;
+    use ratatui_image::picker::Picker;
+    let picker = match mode {
+        ImagePreviews::Off => return images::Images::off(),
+        ImagePreviews::Halfblocks => Picker::halfblocks(),
+        ImagePreviews::Auto => match tokio::task::spawn_blocking(Picker::from_query_stdio).await {
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => {
+                tracing::info!("terminal graphics query: {e}; previews in half-blocks");
+                Picker::halfblocks()
+            }
+            Err(e) => {
+                tracing::warn!("terminal graphics query: {e}");
+                Picker::halfblocks()
+            }
+        },
+    };
+    tracing::info!(protocol = ?picker.protocol_type(), "image previews");
+    images::Images::new(picker, images::DEFAULT_BUDGET)
 }
 
 /// The default hooks: ring the bell by writing BEL to the terminal, write

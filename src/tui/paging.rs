@@ -166,6 +166,7 @@ pub(super) fn with_room<R>(app: &mut App, f: impl FnOnce(&mut Room, usize, &View
         theme: &app.theme,
         offset: app.utc_offset,
         read_by_max: app.settings.read_by_max,
+        previews: app.images.enabled(),
     };
     let height = app.pane.height as usize;
     let room = app.rooms.get_mut(&sid)?;

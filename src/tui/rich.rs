@@ -17,6 +17,8 @@ use crate::sdk::rules::rich::{self, ReplyTo};
 /// A file attached to a message (the wire's `media` array).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attachment {
+    /// The media's SID (`ME…`), to fetch it by.
+    pub sid: String,
     pub filename: String,
     pub content_type: String,
     pub size: Option<u64>,
@@ -74,6 +76,7 @@ fn attachment(v: &Value) -> Attachment {
     let field = |k: &str| v.get(k).and_then(Value::as_str).map(sanitize::line).unwrap_or_default();
     let filename = field("filename");
     Attachment {
+        sid: field("sid"),
         filename: if filename.trim().is_empty() { "(unnamed file)".into() } else { filename },
         content_type: field("content_type"),
         size: v.get("size").and_then(Value::as_u64),

@@ -1,6 +1,6 @@
 //! One message selected in the pane, and what can be done to it: reply,
-//! react, edit, delete, open its link, copy it, jump to the message it
-//! answers. Keys and clicks move the selection; the view follows it. Also
+//! react, edit, delete, open its link, save or open its attachment, copy it,
+//! jump to the message it answers. Keys and clicks move the selection; the view follows it. Also
 //! `/reply`'s and `/react`'s targets: the selection, else a sensible default.
 
 use std::time::Instant;
@@ -8,12 +8,13 @@ use std::time::Instant;
 use super::app::{Anchor, App, Focus, Msg};
 use super::keymap::Action;
 use super::message_view::{self, ViewCtx};
-use super::{links, markdown, paging};
+use super::{links, markdown, paging, sanitize};
 use crate::sdk::Command;
 use crate::sdk::rules::rich::{REACTIONS, ReplyTo};
 
 /// The actions that work on the selected message (they do nothing, and the
-/// key types as usual, when none is selected).
+/// key types as usual, when none is selected). Saving and opening an
+/// attachment are `attachments`'.
 pub fn needs_selection(a: Action) -> bool {
     matches!(
         a,
@@ -24,6 +25,8 @@ pub fn needs_selection(a: Action) -> bool {
             | Action::OpenLink
             | Action::CopyMessage
             | Action::JumpToReplied
+            | Action::SaveAttachment
+            | Action::OpenAttachment
     )
 }
 
@@ -149,15 +152,25 @@ pub fn reaction_name(arg: &str) -> Result<String, String> {
     }
 }
 
-/// HOOK for the reactions endpoint (`POST …/Messages/{IM}/Reactions`, issue
-/// 13's server part): the SDK call and its sync command come with it. Until
-/// then this says so, and nothing pretends to have reacted.
-pub fn send_reaction(app: &mut App, _conversation_sid: &str, _message_sid: &str, name: &str, now: Instant) {
-    app.set_status(
-        format!("reacting ({name}) needs the server's Reactions endpoint, not in this build yet"),
-        true,
-        now,
-    );
+/// Toggles the user's reaction `name` on a message: `Unreact` when their
+/// identity is already among that reaction's, else `React` (the server's
+/// atomic Reactions endpoint). The pane changes when the server's
+/// `messageUpdated` comes back, never before.
+pub fn send_reaction(app: &mut App, conversation_sid: &str, message_sid: &str, name: &str, now: Instant) {
+    let room = app.rooms.get(conversation_sid);
+    let m = room.and_then(|r| r.messages.values().find(|m| m.sid == message_sid));
+    let shown = sanitize::line(name);
+    let me = sanitize::line(&app.identity);
+    let mine = m.is_some_and(|m| m.rich.reactions.iter().any(|(n, ids)| *n == shown && ids.contains(&me)));
+    let (conversation_sid, message_sid, reaction) =
+        (conversation_sid.to_string(), message_sid.to_string(), name.to_string());
+    if mine {
+        app.outbox.push(Command::Unreact { conversation_sid, message_sid, reaction });
+        app.set_status(format!("removing your {}", super::rich::emoji(&shown)), false, now);
+    } else {
+        app.outbox.push(Command::React { conversation_sid, message_sid, reaction });
+        app.set_status(format!("reacting {}", super::rich::emoji(&shown)), false, now);
+    }
 }
 
 /// `/react NAME`: on the selected message, else the newest from someone else.

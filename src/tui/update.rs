@@ -103,13 +103,16 @@ pub fn on_diff(app: &mut App, diff: Diff, now: Instant) {
                 room.typing.remove(&identity);
             }
         }
+        Diff::UploadProgress { conversation_sid, path, sent, total } => {
+            super::attachments::on_upload_progress(app, &conversation_sid, &path, sent, total, now);
+        }
+        Diff::MediaFetched { media_sid, dest } => super::attachments::on_media_fetched(app, &media_sid, &dest, now),
         Diff::Error(text) => {
             app.search.failed();
+            super::attachments::on_error(app, &text);
             app.set_status(text, true, now);
         }
         Diff::TokenAboutToExpire => {}
-        // Media commands are not sent by the TUI yet (media-tui adds them).
-        Diff::UploadProgress { .. } | Diff::MediaFetched { .. } => {}
         Diff::TokenExpired => app.set_status("the access token expired; restart convo-tui to sign in again", true, now),
         Diff::SearchResults { request, messages, next_page_token } => {
             let identity = app.identity.clone();

@@ -11,14 +11,16 @@ use serde_json::Value;
 
 use crate::tmux::{Tmux, eventually};
 
-const BIN: &str = env!("CARGO_BIN_EXE_convo-tui");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_convo-tui");
 
 /// A server on 127.0.0.1:0 with its own data dir, and admin access to it.
 pub(crate) struct World {
     pub(crate) rt: tokio::runtime::Runtime,
     pub(crate) url: String,
+    /// The chat service's SID (media live under `/v1/Services/{IS}/Media`).
+    pub(crate) service_sid: String,
     creds: Credentials,
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     _data: tempfile::TempDir,
 }
 
@@ -35,15 +37,16 @@ impl World {
         };
         let server = rt.block_on(convo_tui::server::start(config)).unwrap();
         let url = server.url();
+        let service_sid = server.service_sid().to_string();
         // The server lives as long as the runtime; keep its handle there.
         rt.spawn(async move {
             let _keep = server;
             std::future::pending::<()>().await
         });
-        World { rt, url, creds, http: reqwest::Client::new(), _data: data }
+        World { rt, url, service_sid, creds, http: reqwest::Client::new(), _data: data }
     }
 
-    fn token(&self, identity: &str) -> String {
+    pub(crate) fn token(&self, identity: &str) -> String {
         let issuer = TokenIssuer {
             account_sid: &self.creds.account_sid,
             api_key_sid: &self.creds.api_key_sid,
@@ -68,7 +71,7 @@ impl World {
         body
     }
 
-    fn post(&self, path: &str, form: &[(&str, &str)]) -> Value {
+    pub(crate) fn post(&self, path: &str, form: &[(&str, &str)]) -> Value {
         self.rt.block_on(self.post_async(path, form))
     }
 
@@ -104,7 +107,7 @@ impl World {
     }
 
     /// The client's environment: an empty HOME and XDG dirs inside `home`.
-    fn env(home: &Path) -> Vec<(&'static str, String)> {
+    pub(crate) fn env(home: &Path) -> Vec<(&'static str, String)> {
         let h = |s: &str| home.join(s).display().to_string();
         vec![
             ("HOME", home.display().to_string()),

@@ -1,6 +1,7 @@
 //! The message pane: the viewport's lines (see `message_view`), the
-//! conversation's name as title, "loading older…" while a page is on its way
-//! and "N new ↓" when messages arrived below while you were scrolled up.
+//! conversation's name as title, "loading older…" while a page is on its way,
+//! "N new ↓" when messages arrived below while you were scrolled up, and the
+//! image previews (`previews`) over the rows kept for them.
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
@@ -33,6 +34,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App) {
         theme: &app.theme,
         offset: app.utc_offset,
         read_by_max: app.settings.read_by_max,
+        previews: app.images.enabled(),
     };
     let Some(room) = app.rooms.get_mut(&sid) else { return };
     if room.loading_older && room.loaded {
@@ -56,8 +58,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App) {
         );
         return;
     }
-    let (lines, rows, _) = message_view::visible_rows(room, inner.height as usize, &ctx);
+    let view = message_view::view(room, inner.height as usize, &ctx);
     app.pane_area = inner;
-    app.pane_rows = rows;
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    app.pane_rows = view.rows;
+    frame.render_widget(Paragraph::new(view.lines).block(block), area);
+    super::previews::draw(frame, inner, app, &sid, &view.previews);
 }

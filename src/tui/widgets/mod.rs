@@ -7,6 +7,7 @@ pub mod composer;
 pub mod conversation_list;
 pub mod help;
 pub mod message_pane;
+pub mod previews;
 pub mod search;
 pub mod sidebar;
 pub mod status_bar;

@@ -1,5 +1,6 @@
 //! The line under the messages: "alice is typing…", "alice and bob are
-//! typing…", "alice, bob and carol are typing…", or "several people…".
+//! typing…", "alice, bob and carol are typing…", or "several people…"; while
+//! a large upload is under way, its progress line instead.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -19,6 +20,10 @@ pub fn sentence(names: &[String]) -> String {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    if let Some(line) = crate::tui::transfers::progress_line(&app.transfers.uploads, area.width as usize, &app.theme) {
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
     let text = sentence(&app.typing_names());
     frame.render_widget(Paragraph::new(format!(" {text}")).style(app.theme.typing), area);
 }
