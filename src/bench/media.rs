@@ -44,7 +44,11 @@ pub fn run(rt: &Runtimes, args: &BenchArgs) -> anyhow::Result<Vec<Report>> {
             Some(url) => (Target::remote(url.clone(), remote_credentials(args)?), args.pid, "remote"),
             None => {
                 let process = ServerProcess::start(args.database.as_deref()).await?;
-                let found = (process.target.clone(), Some(process.pid()), store_name(args));
+                let found = (
+                    Target::remote(process.base.clone(), process.credentials.clone()),
+                    Some(process.pid()),
+                    store_name(args),
+                );
                 spawned = Some(process);
                 found
             }

@@ -15,13 +15,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::target::Target;
 use crate::config::Credentials;
 
 /// A running `convo-tui serve` child; killed (and its data dir removed) on drop.
 pub struct ServerProcess {
     child: Child,
-    pub target: Target,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    pub credentials: Credentials,
     dir: tempfile::TempDir,
 }
 
@@ -53,7 +54,7 @@ impl ServerProcess {
         }
         let child = cmd.spawn().map_err(|e| anyhow::anyhow!("starting {} serve: {e}", exe.display()))?;
         let base = format!("http://127.0.0.1:{port}");
-        let mut server = Self { child, target: Target::remote(base, credentials), dir };
+        let mut server = Self { child, base, credentials, dir };
         server.wait_ready().await?;
         Ok(server)
     }
@@ -64,7 +65,7 @@ impl ServerProcess {
 
     async fn wait_ready(&mut self) -> anyhow::Result<()> {
         let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
-        let url = format!("{}/healthz", self.target.base);
+        let url = format!("{}/healthz", self.base);
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait()? {

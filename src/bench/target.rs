@@ -37,7 +37,7 @@ impl Target {
         }
         if args.processes {
             let process = rt.client.block_on(super::process::ServerProcess::start(args.database.as_deref()))?;
-            let mut target = process.target.clone();
+            let mut target = Self::remote(process.base.clone(), process.credentials.clone());
             target._process = Some(std::sync::Arc::new(process));
             return Ok(target);
         }

@@ -209,14 +209,20 @@ pub fn populated() -> App {
         message(1, 4, "alice", "Shipping at noon 🚀 世界", 25),
         message(1, 5, "bob", "ok", 30),
     ];
-    diff(&mut a, Diff::MessagesLoaded { conversation_sid: ch(1), messages: msgs, has_older: false, has_newer: false });
+    open_general(&mut a, msgs);
+    a
+}
+
+/// Opens conversation 1 ("general") with `messages`, alice, bob and me in
+/// it, connected: the room most screens are drawn in.
+pub fn open_general(a: &mut App, messages: Vec<Message>) {
+    diff(a, Diff::MessagesLoaded { conversation_sid: ch(1), messages, has_older: false, has_newer: false });
     diff(
-        &mut a,
+        a,
         Diff::Participants {
             conversation_sid: ch(1),
             participants: vec![participant(1, 1, "alice"), participant(1, 2, "bob"), participant(1, 3, "me")],
         },
     );
-    diff(&mut a, Diff::Connection(convo_tui::sdk::ConnectionState::Connected));
-    a
+    diff(a, Diff::Connection(convo_tui::sdk::ConnectionState::Connected));
 }

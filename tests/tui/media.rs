@@ -33,15 +33,7 @@ fn room_with(messages: Vec<Message>) -> App {
     let mut a = app();
     let n = messages.len() as u64;
     diff(&mut a, Diff::Conversations(vec![entry(1, "general", n, 30, 0, false)]));
-    diff(&mut a, Diff::MessagesLoaded { conversation_sid: ch(1), messages, has_older: false, has_newer: false });
-    diff(
-        &mut a,
-        Diff::Participants {
-            conversation_sid: ch(1),
-            participants: vec![participant(1, 1, "alice"), participant(1, 2, "bob"), participant(1, 3, "me")],
-        },
-    );
-    diff(&mut a, Diff::Connection(convo_tui::sdk::ConnectionState::Connected));
+    open_general(&mut a, messages);
     drain(&mut a);
     a.focus = Focus::Composer;
     a
