@@ -74,6 +74,18 @@ pub fn verify(
     api_key_secret: &str,
     now: i64,
 ) -> Result<String, TwilioError> {
+    verify_until(token, account_sid, api_key_sid, api_key_secret, now).map(|(identity, _)| identity)
+}
+
+/// As [`verify`], also returning when the token expires (Unix seconds): a
+/// long-lived connection (twilsock) asks for a new one before then.
+pub fn verify_until(
+    token: &str,
+    account_sid: &str,
+    api_key_sid: &str,
+    api_key_secret: &str,
+    now: i64,
+) -> Result<(String, i64), TwilioError> {
     let header = jsonwebtoken::decode_header(token)
         .map_err(|_| TwilioError::new(ErrorCode::TokenInvalid, "Invalid Access Token"))?;
     if header.alg != Algorithm::HS256 || header.cty.as_deref() != Some(CTY) {
@@ -104,7 +116,7 @@ pub fn verify(
         return Err(TwilioError::new(ErrorCode::TokenNotYetValid, "Access Token not yet valid"));
     }
     match claims.grants.identity {
-        Some(identity) if !identity.is_empty() => Ok(identity),
+        Some(identity) if !identity.is_empty() => Ok((identity, claims.exp)),
         _ => Err(TwilioError::new(ErrorCode::TokenIdentityMissing, "Access Token has no identity")),
     }
 }

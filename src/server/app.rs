@@ -8,16 +8,17 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde_json::json;
 
 use super::AppState;
 use super::error::{fallback, method_not_allowed};
 use super::routes::{
-    configuration, conversations, media, messages, participant_conversations, participants, reactions, receipts, roles,
-    search, services, user_conversations, users,
+    client, client_conversations, configuration, conversations, media, messages, participant_conversations, participants, reactions, receipts, roles,
+    search, services, sync_objects, user_conversations, users,
 };
 use super::store::Kind;
+use super::twilsock::{self, Api};
 use super::{stream, webhooks};
 
 /// Largest request body: comfortably above the biggest valid form (a 32 KB
@@ -57,13 +58,20 @@ pub fn router(state: Arc<AppState>) -> Router {
             .merge(webhooks::router())
     };
     let v1 = resources().merge(services::router()).route("/Stream", get(stream::upgrade));
-    Router::new()
+    let api: Router = Router::new()
         .route("/healthz", get(healthz))
         .nest("/v1", v1)
         .nest("/v1/Services/{service}", resources().merge(media::router()))
+        .merge(client::router())
+        .merge(client_conversations::router())
+        .merge(sync_objects::router())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), webhooks::with_origin))
-        .with_state(state)
+        .with_state(state.clone());
+    // Twilsock tunnels HTTP into the same router (all of it but itself).
+    let twilsock: Router =
+        Router::new().route("/v3/wsconnect", get(twilsock::upgrade)).layer(Extension(Api(api.clone()))).with_state(state);
+    api.merge(twilsock)
 }

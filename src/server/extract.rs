@@ -66,6 +66,16 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     }
 }
 
+/// URLs for a request outside any service path (twilsock's, made once per socket).
+pub fn unscoped_urls(state: &AppState, headers: &HeaderMap) -> Urls {
+    Urls {
+        prefix: format!("{}/v1", base_url(state, headers)),
+        account_sid: state.credentials.account_sid.clone(),
+        service_sid: state.store.service_sid.clone(),
+        service_scoped: false,
+    }
+}
+
 impl FromRequestParts<Arc<AppState>> for Ctx {
     type Rejection = ApiError;
 
@@ -213,4 +223,65 @@ async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Ap
     })?;
     utf8_form(&bytes)?;
     Ok(bytes)
+}
+
+/// The JSON body of Twilio's client SDK (snake_case, `null` meaning "clear")
+/// read as the REST form it stands for, so one set of params, checks and
+/// messages serves both: `friendly_name` → `FriendlyName`, `media_sids` →
+/// `MediaSid` (repeated), `messaging_binding.address` →
+/// `MessagingBinding.Address`; `null` and `""` are fields sent empty.
+pub struct SdkBody<T>(pub T, pub EmptyFields);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for SdkBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = body_bytes(req, state).await?;
+        let json: serde_json::Value = if bytes.iter().all(u8::is_ascii_whitespace) {
+            serde_json::Value::Object(Default::default())
+        } else {
+            serde_json::from_slice(&bytes).map_err(|e| ApiError::invalid("body", format!("not JSON: {e}")))?
+        };
+        let serde_json::Value::Object(fields) = json else {
+            return Err(ApiError::invalid("body", "must be a JSON object"));
+        };
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for (key, value) in &fields {
+            sdk_pairs(&form_name(key), value, &mut pairs);
+        }
+        let empty = pairs.iter().filter(|(_, v)| v.is_empty()).map(|(k, _)| k.clone()).collect();
+        let form = serde_html_form::to_string(&pairs).map_err(|e| ApiError::invalid("body", e))?;
+        let value = serde_html_form::from_str(&form).map_err(|e| ApiError::invalid("body", e))?;
+        Ok(SdkBody(value, EmptyFields(empty)))
+    }
+}
+
+/// `last_read_message_index` → `LastReadMessageIndex`; the SDK's plural `media_sids` is REST's `MediaSid`.
+fn form_name(key: &str) -> String {
+    if key == "media_sids" {
+        return "MediaSid".into();
+    }
+    key.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+        })
+        .collect()
+}
+
+fn sdk_pairs(name: &str, value: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    use serde_json::Value;
+    match value {
+        Value::Null => out.push((name.to_owned(), String::new())),
+        Value::String(s) => out.push((name.to_owned(), s.clone())),
+        Value::Bool(b) => out.push((name.to_owned(), b.to_string())),
+        Value::Number(n) => out.push((name.to_owned(), n.to_string())),
+        Value::Array(items) => items.iter().for_each(|v| sdk_pairs(name, v, out)),
+        Value::Object(fields) if name == "MessagingBinding" => {
+            for (k, v) in fields {
+                sdk_pairs(&format!("{name}.{}", form_name(k)), v, out);
+            }
+        }
+        Value::Object(_) => out.push((name.to_owned(), value.to_string())),
+    }
 }

@@ -33,7 +33,9 @@ mod routes;
 mod rules;
 mod store;
 mod stream;
+mod sync;
 mod timers;
+mod twilsock;
 pub mod validate;
 pub mod webhooks;
 

@@ -48,6 +48,14 @@ fn timers(c: &ConversationRow) -> Value {
 }
 
 impl Urls {
+    /// `scheme://host[:port]`, without `/v1` or the service prefix.
+    pub fn base(&self) -> &str {
+        match self.prefix.find("/v1") {
+            Some(i) => &self.prefix[..i],
+            None => &self.prefix,
+        }
+    }
+
     pub fn conversations(&self) -> String {
         format!("{}/Conversations", self.prefix)
     }

@@ -91,18 +91,25 @@ async fn on_client_frame(ctx: &Ctx, text: &str) {
         tracing::debug!("ignoring an unknown stream frame");
         return;
     };
+    start_typing(ctx, &conversation_sid).await;
+}
+
+/// The caller is typing in `conversation_sid` (a stream frame, or twilsock's
+/// typing endpoint): the others are told unless they already know, and the
+/// typing ends 5 s after the last call. Nothing happens for a non-participant.
+pub async fn start_typing(ctx: &Ctx, conversation_sid: &str) {
     let Caller::Person(identity) = &ctx.caller else { return };
     let hub = &ctx.state.hub;
     // Renewals (a typist sends these every keystroke or so) cost no store read.
-    if !hub.is_member(&conversation_sid, identity) {
+    if !hub.is_member(conversation_sid, identity) {
         return;
     }
-    if hub.renew_typing(&conversation_sid, identity) {
-        ctx.state.store.share_typing(&conversation_sid, identity, None).await;
+    if hub.renew_typing(conversation_sid, identity) {
+        ctx.state.store.share_typing(conversation_sid, identity, None).await;
         return;
     }
     let urls: Urls = ctx.urls.clone();
-    let (conversation, who) = (conversation_sid.clone(), identity.clone());
+    let (conversation, who) = (conversation_sid.to_owned(), identity.clone());
     let participant = ctx
         .state
         .store
@@ -111,8 +118,8 @@ async fn on_client_frame(ctx: &Ctx, text: &str) {
         })
         .await;
     if let Ok(Some(json)) = participant {
-        ctx.state.hub.typing(&conversation_sid, identity, json.clone());
-        ctx.state.store.share_typing(&conversation_sid, identity, Some(json)).await;
+        ctx.state.hub.typing(conversation_sid, identity, json.clone());
+        ctx.state.store.share_typing(conversation_sid, identity, Some(json)).await;
     }
 }
 

@@ -3,6 +3,8 @@
 //! render: writes call one operation (`ops`, `membership`), reads look up, ask
 //! `rules` and render. No route imports another. Shared here: the responses.
 
+pub mod client;
+pub mod client_conversations;
 pub mod configuration;
 pub mod conversations;
 pub mod media;
@@ -14,6 +16,7 @@ pub mod receipts;
 pub mod roles;
 pub mod search;
 pub mod services;
+pub mod sync_objects;
 pub mod user_conversations;
 pub mod users;
 

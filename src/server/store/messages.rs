@@ -103,6 +103,13 @@ pub fn scan(conn: &Connection, conversation_sid: &str, w: Window) -> Result<Vec<
         .collect()
 }
 
+/// The newest `limit` indexes of deleted messages of a conversation.
+pub fn deleted_indexes(conn: &Connection, conversation_sid: &str, limit: i64) -> Result<Vec<i64>> {
+    conn.prepare_cached("SELECT idx FROM deleted_messages WHERE conversation_sid = ?1 ORDER BY idx DESC LIMIT ?2")?
+        .query_map(params![conversation_sid, limit], |r| r.get(0))?
+        .collect()
+}
+
 /// Messages after `horizon`, without walking them: the indexes handed out
 /// after it (indexes are dense but for deletes) less the deleted ones.
 pub fn count_after(conn: &Connection, conversation_sid: &str, horizon: i64) -> Result<i64> {

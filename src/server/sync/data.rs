@@ -1,0 +1,118 @@
+//! REST resources → the data of Sync items and documents, in the names and
+//! shapes the Conversations SDK reads (camelCase; attributes as JSON strings).
+//! The one conversion: object reads and event pushes both go through here.
+
+use serde_json::{Value, json};
+
+use super::Object;
+use crate::api::resources::{Conversation, Message, Participant, User, UserConversation};
+
+/// The conversation document: its properties, where its list and roster are,
+/// and its last message.
+pub fn conversation(c: &Conversation) -> Value {
+    let mut doc = json!({
+        "messages": Object::Messages(c.sid.clone()).name(),
+        "roster": Object::Roster(c.sid.clone()).name(),
+        "friendlyName": c.friendly_name,
+        "uniqueName": c.unique_name,
+        "attributes": c.attributes,
+        "createdBy": c.created_by.clone().unwrap_or_default(),
+        "dateCreated": c.date_created,
+        "dateUpdated": c.date_updated,
+        "state": {"current": c.state, "dateUpdated": c.date_updated},
+    });
+    if let Some(last) = &c.last_message {
+        doc["lastMessage"] = json!({"index": last.index, "timestamp": last.date_created});
+    }
+    doc
+}
+
+/// A message, as an item of the messages list.
+pub fn message(m: &Message) -> Value {
+    let medias: Vec<Value> = m
+        .media
+        .as_ref()
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .map(|x| {
+                    json!({
+                        "sid": x.get("sid"),
+                        "category": x.get("category").and_then(Value::as_str).unwrap_or("media"),
+                        "filename": x.get("filename"),
+                        "contentType": x.get("content_type"),
+                        "size": x.get("size"),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut item = json!({
+        "sid": m.sid,
+        "author": m.author,
+        "text": m.body,
+        "timestamp": m.date_created,
+        "dateUpdated": m.date_updated.clone().unwrap_or_else(|| m.date_created.clone()),
+        "attributes": m.attributes,
+        "type": if medias.is_empty() { "text" } else { "media" },
+        "memberSid": m.participant_sid,
+    });
+    if let Some(content) = &m.content_sid {
+        item["contentSid"] = json!(content);
+    }
+    if !medias.is_empty() {
+        item["medias"] = Value::Array(medias);
+    }
+    item
+}
+
+/// A participant, as an item of the roster (keyed by its SID).
+pub fn participant(p: &Participant) -> Value {
+    let kind = match p.messaging_binding.as_ref().and_then(|b| b.get("type")).and_then(Value::as_str) {
+        Some(t) => t.to_owned(),
+        None => "chat".to_owned(),
+    };
+    json!({
+        "identity": p.identity,
+        "type": kind,
+        "attributes": p.attributes,
+        "dateCreated": p.date_created,
+        "dateUpdated": p.date_updated,
+        "roleSid": p.role_sid,
+        "lastConsumedMessageIndex": p.last_read_message_index,
+        "lastConsumptionTimestamp": p.last_read_timestamp,
+        "userInfo": p.identity.as_ref().map(|i| Object::UserInfo(i.clone()).name()),
+        "bindings": p.messaging_binding.clone().map_or(json!({}), |b| json!({ kind.clone(): b })),
+    })
+}
+
+/// A conversation in a person's conversations map (the SDK reads it as the
+/// conversation's descriptor: where its document is, and the person's state in it).
+pub fn my_conversation(m: &UserConversation, last: Option<(i64, &str)>) -> Value {
+    let mut item = json!({
+        "channel": Object::Conversation(m.conversation_sid.clone()).name(),
+        "status": "joined",
+        "lastConsumedMessageIndex": m.last_read_message_index,
+        "notificationLevel": m.notification_level,
+        "friendlyName": m.friendly_name,
+        "uniqueName": m.unique_name,
+        "attributes": m.attributes,
+        "createdBy": m.created_by.clone().unwrap_or_default(),
+        "dateCreated": m.date_created,
+        "dateUpdated": m.date_updated,
+    });
+    if let Some((index, timestamp)) = last {
+        item["lastMessage"] = json!({"index": index, "timestamp": timestamp});
+    }
+    item
+}
+
+/// The items of a user's map: `friendlyName`, `attributes` and, with
+/// reachability on, `reachability`.
+pub fn user_items(u: &User) -> Vec<(&'static str, Value)> {
+    let mut items = vec![("friendlyName", json!({"value": u.friendly_name})), ("attributes", json!({"value": u.attributes}))];
+    if let (Some(online), Some(notifiable)) = (u.is_online, u.is_notifiable) {
+        items.push(("reachability", json!({"online": online, "notifiable": notifiable})));
+    }
+    items
+}
