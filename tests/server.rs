@@ -32,6 +32,12 @@ mod search;
 mod stream;
 #[path = "server/tokens.rs"]
 mod tokens;
+#[path = "server/twilsock.rs"]
+mod twilsock;
+#[path = "server/twilsock_access.rs"]
+mod twilsock_access;
+#[path = "server/twilsock_sdk.rs"]
+mod twilsock_sdk;
 #[path = "server/webhook_fixture.rs"]
 mod webhook_fixture;
 #[path = "server/webhooks.rs"]

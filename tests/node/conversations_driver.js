@@ -59,6 +59,8 @@ client.on("stateChanged", (state) => {
 client.on("initFailed", ({ error }) => out({ event: "initFailed", error: error && (error.message || String(error)) }));
 client.on("connectionStateChanged", (state) => out({ event: "connectionStateChanged", state }));
 client.on("connectionError", (e) => out({ event: "connectionError", error: e }));
+client.on("tokenAboutToExpire", () => out({ event: "tokenAboutToExpire" }));
+client.on("tokenExpired", () => out({ event: "tokenExpired" }));
 for (const name of ["messageAdded", "messageRemoved"]) client.on(name, (m) => out({ event: name, message: msg(m) }));
 client.on("messageUpdated", ({ message, updateReasons }) => out({ event: "messageUpdated", message: msg(message), reasons: updateReasons }));
 for (const name of ["participantJoined", "participantLeft", "typingStarted", "typingEnded"])
@@ -195,6 +197,17 @@ const ops = {
   async me() {
     const u = client.user;
     return { identity: u.identity, friendly_name: u.friendlyName, attributes: u.attributes };
+  },
+  // One tunnelled request as the SDK's own transport sends it (access tests).
+  async raw({ method, url, body, headers: extra }) {
+    const t = client._services.twilsockClient;
+    const headers = Object.assign({ "Content-Type": "application/json" }, extra || {});
+    try {
+      const r = method === "get" ? await t.get(url, headers) : await t[method](url, headers, body || {});
+      return { status: r.status.code, body: r.body };
+    } catch (e) {
+      return { status: e.status, body: e.body, error: e.message };
+    }
   },
   async shutdown() {
     await client.shutdown();

@@ -101,6 +101,27 @@ impl TestServer {
         self.restart_stopped().await
     }
 
+    /// Stops the server and starts a new one on the same port and store
+    /// (clients reconnect to the same address).
+    pub async fn restart_in_place(mut self) -> Self {
+        let addr: std::net::SocketAddr = self.base.trim_start_matches("http://").parse().expect("base is http://ADDR");
+        self.server.take().expect("running").shutdown().await;
+        let mut last = None;
+        for _ in 0..50 {
+            let config = ServerConfig::new(addr, self.dir.path(), self.creds.clone());
+            let options = ServerOptions { database: self.database.clone(), ..Default::default() };
+            match start_with(config, options).await {
+                Ok(server) => {
+                    self.server = Some(server);
+                    return self;
+                }
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("server did not restart on {addr}: {last:?}");
+    }
+
     /// Starts a new server on the store of one already shut down.
     pub async fn restart_stopped(self) -> Self {
         Self::start_on(self.dir, self.creds, self.database).await

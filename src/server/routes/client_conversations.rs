@@ -10,7 +10,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::client::sync_objects;
 use super::{created, no_content, ok};
@@ -56,9 +56,13 @@ struct ParticipantPath {
     participant: String,
 }
 
-/// The REST conversation with its Sync objects and the caller's status in it.
+/// The REST conversation with its Sync objects and the caller's status in it;
+/// its links are this API's (the SDK writes through them with JSON bodies).
 fn conversation_json(ctx: &Ctx, c: &ConversationRow, joined: bool) -> Value {
     let mut v = to_value(&ctx.urls.conversation_json(c));
+    let url = format!("{}/Client/v2/Conversations/{}", ctx.urls.base(), c.sid);
+    v["links"] = json!({"self": url, "messages": format!("{url}/Messages"), "participants": format!("{url}/Participants")});
+    v["url"] = json!(url);
     v["sync_objects"] = sync_objects(&c.sid);
     v["status"] = Value::from(if joined { "joined" } else { "notParticipating" });
     v

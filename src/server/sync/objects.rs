@@ -129,9 +129,11 @@ fn map_items(conn: &Connection, caller: &Caller, urls: &Urls, object: &Object) -
     Ok(items)
 }
 
-/// A document's data.
+/// A document's data: the conversation's properties, which whoever may fetch
+/// the conversation sees (a public one: anyone, before joining).
 fn document(conn: &Connection, caller: &Caller, urls: &Urls, sid: &str) -> ApiResult<Value> {
-    let c = readable_conversation(conn, caller, sid)?;
+    let c = lookup::conversation(conn, sid)?;
+    rules::may_fetch_conversation(conn, caller, &c)?;
     Ok(data::conversation(&urls.conversation_json(&c)))
 }
 
@@ -265,7 +267,8 @@ pub fn replay(conn: &Connection, caller: &Caller, urls: &Urls, object: &Object, 
     let mut out = Vec::new();
     match object {
         Object::Conversation(sid) => {
-            let c = readable_conversation(conn, caller, sid)?;
+            let c = lookup::conversation(conn, sid)?;
+            rules::may_fetch_conversation(conn, caller, &c)?;
             if c.date_updated >= since || c.last_message_date.is_some_and(|d| d >= since) {
                 out.push(Push::new(object.clone(), Change::Updated, Item::Whole, data::conversation(&urls.conversation_json(&c))));
             }

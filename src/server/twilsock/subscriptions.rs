@@ -71,7 +71,9 @@ impl Subscriptions {
             }
             push.data = doc.clone();
         }
-        notification(SYNC_EVENT, &push.payload(next_event_id(), self.urls.base()))
+        let payload = push.payload(next_event_id(), self.urls.base());
+        tracing::trace!(%payload, "sync event");
+        notification(SYNC_EVENT, &payload)
     }
 
     /// `POST /v4/Subscriptions`: establish or cancel; the answer, then the frames
@@ -170,7 +172,10 @@ impl Subscriptions {
 
     /// One `/v1/Stream` event for this person, as the frames to push.
     pub fn on_hub_event(&mut self, text: &str) -> Vec<Frame> {
-        let Ok(event) = serde_json::from_str::<ServerEvent>(text) else { return Vec::new() };
+        let Ok(event) = serde_json::from_str::<ServerEvent>(text) else {
+            tracing::warn!("a stream event that does not parse: {text}");
+            return Vec::new();
+        };
         let mut frames = Vec::new();
         for out in events::from_stream(&event, &self.identity) {
             match out {
@@ -183,7 +188,9 @@ impl Subscriptions {
                         self.recent.pop_front();
                     }
                     self.recent.push_back((next_event_id(), push.clone()));
-                    if self.objects.contains(&push.object) {
+                    let followed = self.objects.contains(&push.object);
+                    tracing::debug!(object = %push.object.name(), followed, "sync push");
+                    if followed {
                         frames.push(self.push_frame(push));
                     }
                 }
