@@ -14,8 +14,8 @@ use serde_json::json;
 use super::AppState;
 use super::error::{fallback, method_not_allowed};
 use super::routes::{
-    client, client_conversations, configuration, conversations, media, messages, participant_conversations, participants, reactions, receipts, roles,
-    search, services, sync_objects, user_conversations, users,
+    client, client_conversations, configuration, conversations, media, messages, participant_conversations,
+    participants, reactions, receipts, roles, search, services, sync_objects, user_conversations, users,
 };
 use super::store::Kind;
 use super::twilsock::{self, Api};
@@ -71,7 +71,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), webhooks::with_origin))
         .with_state(state.clone());
     // Twilsock tunnels HTTP into the same router (all of it but itself).
-    let twilsock: Router =
-        Router::new().route("/v3/wsconnect", get(twilsock::upgrade)).layer(Extension(Api(api.clone()))).with_state(state);
+    let twilsock: Router = Router::new()
+        .route("/v3/wsconnect", get(twilsock::upgrade))
+        .layer(Extension(Api(api.clone())))
+        .with_state(state);
     api.merge(twilsock)
 }

@@ -20,7 +20,11 @@ async fn general(t: &TestServer, n: usize) -> String {
     t.add(&c, "bob").await;
     for i in 0..n {
         let (status, m) = t
-            .post(&As::Admin, &format!("/v1/Conversations/{c}/Messages"), &[("Author", "bob"), ("Body", &format!("history {i}"))])
+            .post(
+                &As::Admin,
+                &format!("/v1/Conversations/{c}/Messages"),
+                &[("Author", "bob"), ("Body", &format!("history {i}"))],
+            )
             .await;
         assert_eq!(status, 201, "{m}");
     }
@@ -67,7 +71,8 @@ async fn a_message_sent_by_the_sdk_is_seen_by_rest_and_by_a_convo_tui_client() {
     let mut ours_events = ours.events();
     let mut alice = sdk(&t, "alice").await;
 
-    let index = alice.call("send", json!({"sid": c, "body": "hello from Twilio's SDK", "attributes": {"k": "v"}})).await;
+    let index =
+        alice.call("send", json!({"sid": c, "body": "hello from Twilio's SDK", "attributes": {"k": "v"}})).await;
     assert_eq!(index, 1, "the SDK is told the new index");
     let added = alice.event("messageAdded", |e| body(e) == "hello from Twilio's SDK").await;
     assert_eq!(added["message"]["author"], "alice");
@@ -110,8 +115,9 @@ async fn the_sdk_sees_changes_made_through_rest_the_stream_and_our_sdk_as_events
     assert_eq!(status, 200);
     let updated = alice.event("messageUpdated", |e| body(e) == "edited").await;
     assert!(updated["reasons"].as_array().unwrap().contains(&json!("body")), "{updated}");
-    let (status, _) =
-        t.post(&As::Admin, &format!("/v1/Conversations/{c}/Participants/bob"), &[("Attributes", r#"{"mood":"sunny"}"#)]).await;
+    let (status, _) = t
+        .post(&As::Admin, &format!("/v1/Conversations/{c}/Participants/bob"), &[("Attributes", r#"{"mood":"sunny"}"#)])
+        .await;
     assert_eq!(status, 200);
     let p = alice.event("participantUpdated", |e| e["participant"]["identity"] == "bob").await;
     assert_eq!(p["participant"]["attributes"], json!({"mood": "sunny"}));
@@ -161,7 +167,8 @@ async fn the_sdk_creates_renames_and_describes_and_rest_agrees() {
 
     alice.call("rename", json!({"sid": c, "name": "Renamed"})).await;
     alice.call("set_attributes", json!({"sid": c, "attributes": {"topic": "tests"}})).await;
-    let updated = alice.event("conversationUpdated", |e| e["conversation"]["attributes"] == json!({"topic": "tests"})).await;
+    let updated =
+        alice.event("conversationUpdated", |e| e["conversation"]["attributes"] == json!({"topic": "tests"})).await;
     assert_eq!(updated["conversation"]["friendly_name"], "Renamed");
     let (_, rest) = t.get(&As::Admin, &format!("/v1/Conversations/{c}")).await;
     assert_eq!(rest["friendly_name"], "Renamed");
@@ -220,7 +227,10 @@ async fn a_media_message_from_the_sdk_carries_the_bytes() {
     let bytes: Vec<u8> = (0..70_000u32).map(|i| (i * 7 % 251) as u8).collect();
     let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
     let index = alice
-        .call("send_media", json!({"sid": c, "body": "a picture", "filename": "cat.png", "content_type": "image/png", "base64": b64}))
+        .call(
+            "send_media",
+            json!({"sid": c, "body": "a picture", "filename": "cat.png", "content_type": "image/png", "base64": b64}),
+        )
         .await;
     let added = alice.event("messageAdded", |e| e["message"]["index"] == index).await;
     assert_eq!(added["message"]["type"], "media");

@@ -19,6 +19,9 @@ async fn private(t: &TestServer) -> String {
     c
 }
 
+/// (the SDK's method, URL and body; the REST method, path and form it stands for)
+type Case<'a> = (&'a str, String, Value, reqwest::Method, String, Vec<(&'a str, &'a str)>);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_twilsock_a_stranger_is_refused_what_rest_refuses() {
     let t = TestServer::start().await;
@@ -27,16 +30,79 @@ async fn through_twilsock_a_stranger_is_refused_what_rest_refuses() {
     let base = &t.base;
     let client = format!("{base}/Client/v2");
     // (what the SDK sends, the REST request it stands for)
-    let cases: Vec<(&str, String, Value, reqwest::Method, String, Vec<(&str, &str)>)> = vec![
-        ("get", format!("{base}/v3/Lists/{c}.messages/Items?PageSize=10&Order=desc"), json!(null), reqwest::Method::GET, format!("/v1/Conversations/{c}/Messages"), vec![]),
-        ("get", format!("{base}/v3/Maps/{c}.roster/Items"), json!(null), reqwest::Method::GET, format!("/v1/Conversations/{c}/Participants"), vec![]),
-        ("get", format!("{base}/v3/Documents/{c}.channel"), json!(null), reqwest::Method::GET, format!("/v1/Conversations/{c}/Messages"), vec![]),
-        ("post", format!("{client}/Conversations/{c}/Messages"), json!({"body": "intruder"}), reqwest::Method::POST, format!("/v1/Conversations/{c}/Messages"), vec![("Body", "intruder")]),
-        ("post", format!("{client}/Conversations/{c}"), json!({"friendly_name": "Mine now"}), reqwest::Method::POST, format!("/v1/Conversations/{c}"), vec![("FriendlyName", "Mine now")]),
-        ("post", format!("{client}/Conversations/{c}/Participants"), json!({"identity": "bob"}), reqwest::Method::POST, format!("/v1/Conversations/{c}/Participants"), vec![("Identity", "bob")]),
-        ("delete", format!("{client}/Conversations/{c}/Participants/alice"), json!({}), reqwest::Method::DELETE, format!("/v1/Conversations/{c}/Participants/alice"), vec![]),
-        ("delete", format!("{client}/Conversations/{c}"), json!({}), reqwest::Method::DELETE, format!("/v1/Conversations/{c}"), vec![]),
-        ("post", format!("{client}/Users/alice"), json!({"friendly_name": "Not Alice"}), reqwest::Method::POST, "/v1/Users/alice".into(), vec![("FriendlyName", "Not Alice")]),
+    let cases: Vec<Case> = vec![
+        (
+            "get",
+            format!("{base}/v3/Lists/{c}.messages/Items?PageSize=10&Order=desc"),
+            json!(null),
+            reqwest::Method::GET,
+            format!("/v1/Conversations/{c}/Messages"),
+            vec![],
+        ),
+        (
+            "get",
+            format!("{base}/v3/Maps/{c}.roster/Items"),
+            json!(null),
+            reqwest::Method::GET,
+            format!("/v1/Conversations/{c}/Participants"),
+            vec![],
+        ),
+        (
+            "get",
+            format!("{base}/v3/Documents/{c}.channel"),
+            json!(null),
+            reqwest::Method::GET,
+            format!("/v1/Conversations/{c}/Messages"),
+            vec![],
+        ),
+        (
+            "post",
+            format!("{client}/Conversations/{c}/Messages"),
+            json!({"body": "intruder"}),
+            reqwest::Method::POST,
+            format!("/v1/Conversations/{c}/Messages"),
+            vec![("Body", "intruder")],
+        ),
+        (
+            "post",
+            format!("{client}/Conversations/{c}"),
+            json!({"friendly_name": "Mine now"}),
+            reqwest::Method::POST,
+            format!("/v1/Conversations/{c}"),
+            vec![("FriendlyName", "Mine now")],
+        ),
+        (
+            "post",
+            format!("{client}/Conversations/{c}/Participants"),
+            json!({"identity": "bob"}),
+            reqwest::Method::POST,
+            format!("/v1/Conversations/{c}/Participants"),
+            vec![("Identity", "bob")],
+        ),
+        (
+            "delete",
+            format!("{client}/Conversations/{c}/Participants/alice"),
+            json!({}),
+            reqwest::Method::DELETE,
+            format!("/v1/Conversations/{c}/Participants/alice"),
+            vec![],
+        ),
+        (
+            "delete",
+            format!("{client}/Conversations/{c}"),
+            json!({}),
+            reqwest::Method::DELETE,
+            format!("/v1/Conversations/{c}"),
+            vec![],
+        ),
+        (
+            "post",
+            format!("{client}/Users/alice"),
+            json!({"friendly_name": "Not Alice"}),
+            reqwest::Method::POST,
+            "/v1/Users/alice".into(),
+            vec![("FriendlyName", "Not Alice")],
+        ),
     ];
     for (method, url, body, rest_method, rest_path, form) in cases {
         let through = bob.call("raw", json!({"method": method, "url": url, "body": body})).await;
@@ -49,13 +115,17 @@ async fn through_twilsock_a_stranger_is_refused_what_rest_refuses() {
         assert_eq!(through["body"]["code"], rest_body["code"], "{method} {url}: {through} vs {rest_body}");
     }
     // Maps of others' conversations, and someone else's own map: never.
-    let other = bob.call("raw", json!({"method": "get", "url": format!("{base}/v3/Maps/myconversations:alice/Items")})).await;
+    let other =
+        bob.call("raw", json!({"method": "get", "url": format!("{base}/v3/Maps/myconversations:alice/Items")})).await;
     assert_eq!(other["status"], 403, "{other}");
 
     // Credentials inside the tunnel are not the caller's: the socket's token is.
     let admin = format!(
         "Basic {}",
-        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{}:{}", t.creds.account_sid, t.creds.auth_token))
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("{}:{}", t.creds.account_sid, t.creds.auth_token)
+        )
     );
     let spoofed = bob
         .call(
@@ -172,7 +242,7 @@ async fn a_hand_made_client_cannot_follow_others_objects_and_bad_frames_close_it
 
     // Before init, nothing but init; bytes that are not a frame: close 406.
     let mut anon = Raw::connect(&t).await;
-    anon.send(frame(request_get(&format!("/v3/Maps/myconversations:alice")), "")).await;
+    anon.send(frame(request_get("/v3/Maps/myconversations:alice"), "")).await;
     let (refused, _) = anon.next(Duration::from_secs(5)).await.unwrap();
     assert_eq!(refused["status"]["code"], 401, "{refused}");
     let mut junk = Raw::connect(&t).await;

@@ -113,8 +113,11 @@ async fn my_conversations(ctx: Ctx, Query(q): Query<ListQuery>) -> ApiResult<Res
             let u = lookup::user(conn, &identity)?;
             let slice = paging::fetch(&req, |w| participants::memberships(conn, &Who::Identity(identity.clone()), w))?;
             let next = if slice.has_next { slice.items.last().map(|(k, _)| format!("PA{k}")) } else { None };
-            let list: Vec<Value> =
-                slice.items.iter().map(|(_, m)| my_conversation_json(&urls.user_conversation_json(&u.sid, m))).collect();
+            let list: Vec<Value> = slice
+                .items
+                .iter()
+                .map(|(_, m)| my_conversation_json(&urls.user_conversation_json(&u.sid, m)))
+                .collect();
             Ok(json!({"conversations": list, "meta": {"next_token": next, "page_size": req.size}}))
         })
         .await?;
@@ -160,8 +163,7 @@ struct UserPath {
 async fn user(ctx: Ctx, Path(path): Path<UserPath>) -> ApiResult<Response> {
     let body = ctx
         .read(move |conn, caller, urls| {
-            let u = users::get(conn, &path.user)?
-                .ok_or_else(|| ApiError::not_found(format!("User {}", path.user)))?;
+            let u = users::get(conn, &path.user)?.ok_or_else(|| ApiError::not_found(format!("User {}", path.user)))?;
             rules::may_see_user(conn, caller, &u)?;
             let mut v = to_value(&presence::user_json(conn, urls, &u)?);
             v["sync_objects"] = json!({"user_info_map": Object::UserInfo(u.identity.clone()).name()});

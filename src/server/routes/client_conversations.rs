@@ -61,7 +61,8 @@ struct ParticipantPath {
 fn conversation_json(ctx: &Ctx, c: &ConversationRow, joined: bool) -> Value {
     let mut v = to_value(&ctx.urls.conversation_json(c));
     let url = format!("{}/Client/v2/Conversations/{}", ctx.urls.base(), c.sid);
-    v["links"] = json!({"self": url, "messages": format!("{url}/Messages"), "participants": format!("{url}/Participants")});
+    v["links"] =
+        json!({"self": url, "messages": format!("{url}/Messages"), "participants": format!("{url}/Participants")});
     v["url"] = json!(url);
     v["sync_objects"] = sync_objects(&c.sid);
     v["status"] = Value::from(if joined { "joined" } else { "notParticipating" });

@@ -55,7 +55,8 @@ fn object(collection: &str, name: &str) -> ApiResult<Object> {
 async fn descriptor(ctx: Ctx, Path(p): Path<ObjectPath>, Query(q): Query<DescriptorQuery>) -> ApiResult<Response> {
     let o = object(&p.collection, &p.name)?;
     let include = q.include.as_deref() == Some("items");
-    let body = ctx.read(move |conn, caller, urls| objects::descriptor(conn, caller, urls, urls.base(), &o, include)).await?;
+    let body =
+        ctx.read(move |conn, caller, urls| objects::descriptor(conn, caller, urls, urls.base(), &o, include)).await?;
     Ok(ok(&body))
 }
 

@@ -110,7 +110,8 @@ pub fn my_conversation(m: &UserConversation, last: Option<(i64, &str)>) -> Value
 /// The items of a user's map: `friendlyName`, `attributes` and, with
 /// reachability on, `reachability`.
 pub fn user_items(u: &User) -> Vec<(&'static str, Value)> {
-    let mut items = vec![("friendlyName", json!({"value": u.friendly_name})), ("attributes", json!({"value": u.attributes}))];
+    let mut items =
+        vec![("friendlyName", json!({"value": u.friendly_name})), ("attributes", json!({"value": u.attributes}))];
     if let (Some(online), Some(notifiable)) = (u.is_online, u.is_notifiable) {
         items.push(("reachability", json!({"online": online, "notifiable": notifiable})));
     }

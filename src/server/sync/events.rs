@@ -94,7 +94,10 @@ pub fn object_url(base: &str, object: &Object) -> String {
 pub enum Out {
     Sync(Push),
     /// `identity` is typing in `conversation`: a `twilio.ipmsg.typing_indicator`.
-    Typing { conversation: String, identity: String },
+    Typing {
+        conversation: String,
+        identity: String,
+    },
 }
 
 fn parse<T: DeserializeOwned>(v: &Value) -> Option<T> {
@@ -114,7 +117,12 @@ pub fn from_stream(event: &ServerEvent, me: &str) -> Vec<Out> {
                 EventName::MessageUpdated => Updated,
                 _ => Removed,
             };
-            let mut out = vec![sync(Object::Messages(m.conversation_sid.clone()), change, Item::Index(m.index), data::message(&m))];
+            let mut out = vec![sync(
+                Object::Messages(m.conversation_sid.clone()),
+                change,
+                Item::Index(m.index),
+                data::message(&m),
+            )];
             if change == Added {
                 // The document's lastMessage moves; the socket fills in the rest of it.
                 out.push(sync(
@@ -133,7 +141,12 @@ pub fn from_stream(event: &ServerEvent, me: &str) -> Vec<Out> {
                 EventName::ParticipantUpdated => Updated,
                 _ => Removed,
             };
-            vec![sync(Object::Roster(p.conversation_sid.clone()), change, Item::Key(p.sid.clone()), data::participant(&p))]
+            vec![sync(
+                Object::Roster(p.conversation_sid.clone()),
+                change,
+                Item::Key(p.sid.clone()),
+                data::participant(&p),
+            )]
         }
         EventName::ConversationAdded | EventName::ConversationUpdated | EventName::ConversationRemoved => {
             let Some(c) = parse::<Conversation>(d) else { return Vec::new() };
@@ -158,7 +171,9 @@ pub fn from_stream(event: &ServerEvent, me: &str) -> Vec<Out> {
             data::user_items(&u)
                 .into_iter()
                 .filter(|(key, _)| changed(&event.updated, key))
-                .map(|(key, value)| sync(Object::UserInfo(u.identity.clone()), Updated, Item::Key(key.to_owned()), value))
+                .map(|(key, value)| {
+                    sync(Object::UserInfo(u.identity.clone()), Updated, Item::Key(key.to_owned()), value)
+                })
                 .collect()
         }
         EventName::TypingStarted => {

@@ -58,7 +58,12 @@ impl ItemQuery {
     fn want(&self) -> ApiResult<Want> {
         let size = match self.page_size.as_deref() {
             None | Some("") => DEFAULT_PAGE,
-            Some(s) => s.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| ApiError::invalid("PageSize", "must be a positive integer"))?.min(MAX_PAGE),
+            Some(s) => s
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| ApiError::invalid("PageSize", "must be a positive integer"))?
+                .min(MAX_PAGE),
         };
         let mut desc = match self.order.as_deref() {
             None | Some("") | Some("asc") => false,
@@ -68,7 +73,9 @@ impl ItemQuery {
         let mut from = self.from.clone().filter(|f| !f.is_empty());
         // Our tokens say where the page starts and which way it runs: `asc:KEY` or `desc:KEY`.
         if let Some(token) = self.page_token.as_deref().filter(|t| !t.is_empty()) {
-            let (order, key) = token.split_once(':').ok_or_else(|| ApiError::invalid("PageToken", "not a token this server issued"))?;
+            let (order, key) = token
+                .split_once(':')
+                .ok_or_else(|| ApiError::invalid("PageToken", "not a token this server issued"))?;
             desc = order == "desc";
             from = Some(key.to_owned());
         }
@@ -80,7 +87,11 @@ impl ItemQuery {
 }
 
 /// Where an object's conversation is, once the caller may read it.
-fn readable_conversation(conn: &Connection, caller: &Caller, sid: &str) -> ApiResult<crate::server::store::rows::ConversationRow> {
+fn readable_conversation(
+    conn: &Connection,
+    caller: &Caller,
+    sid: &str,
+) -> ApiResult<crate::server::store::rows::ConversationRow> {
     let c = lookup::conversation(conn, sid)?;
     rules::may_read_conversation(conn, caller, &c)?;
     Ok(c)
@@ -99,7 +110,8 @@ fn map_items(conn: &Connection, caller: &Caller, urls: &Urls, object: &Object) -
     let mut items: Vec<(String, Value)> = match object {
         Object::Roster(sid) => {
             let c = readable_conversation(conn, caller, sid)?;
-            let all = participants::scan(conn, &c.sid, Window { lo: -1, hi: i64::MAX, descending: false, limit: 10_000 })?;
+            let all =
+                participants::scan(conn, &c.sid, Window { lo: -1, hi: i64::MAX, descending: false, limit: 10_000 })?;
             all.iter().map(|(_, p)| (p.sid.clone(), data::participant(&urls.participant_json(p)))).collect()
         }
         Object::UserInfo(identity) => {
@@ -111,7 +123,11 @@ fn map_items(conn: &Connection, caller: &Caller, urls: &Urls, object: &Object) -
         Object::MyConversations(identity) => {
             own(caller, identity)?;
             let u = lookup::user(conn, identity)?;
-            let all = participants::memberships(conn, &Who::Identity(identity.clone()), Window { lo: -1, hi: i64::MAX, descending: false, limit: 100_000 })?;
+            let all = participants::memberships(
+                conn,
+                &Who::Identity(identity.clone()),
+                Window { lo: -1, hi: i64::MAX, descending: false, limit: 100_000 },
+            )?;
             all.iter()
                 .map(|(_, m)| {
                     let last = match (m.conversation.last_message_index, m.conversation.last_message_date) {
@@ -119,7 +135,10 @@ fn map_items(conn: &Connection, caller: &Caller, urls: &Urls, object: &Object) -
                         _ => None,
                     };
                     let uc = urls.user_conversation_json(&u.sid, m);
-                    (m.conversation.sid.clone(), data::my_conversation(&uc, last.as_ref().map(|(i, d)| (*i, d.as_str()))))
+                    (
+                        m.conversation.sid.clone(),
+                        data::my_conversation(&uc, last.as_ref().map(|(i, d)| (*i, d.as_str()))),
+                    )
                 })
                 .collect()
         }
@@ -138,7 +157,14 @@ fn document(conn: &Connection, caller: &Caller, urls: &Urls, sid: &str) -> ApiRe
 }
 
 /// The object's descriptor (`include_items`: a map's first page inside it).
-pub fn descriptor(conn: &Connection, caller: &Caller, urls: &Urls, base: &str, object: &Object, include_items: bool) -> ApiResult<Value> {
+pub fn descriptor(
+    conn: &Connection,
+    caller: &Caller,
+    urls: &Urls,
+    base: &str,
+    object: &Object,
+    include_items: bool,
+) -> ApiResult<Value> {
     let url = object_url(base, object);
     let id = next_event_id();
     let mut d = json!({
@@ -192,7 +218,14 @@ fn token(desc: bool, key: impl std::fmt::Display) -> String {
 }
 
 /// One page of an object's items: `{items, meta {previous_token, next_token}}`.
-pub fn items(conn: &Connection, caller: &Caller, urls: &Urls, base: &str, object: &Object, q: &ItemQuery) -> ApiResult<Value> {
+pub fn items(
+    conn: &Connection,
+    caller: &Caller,
+    urls: &Urls,
+    base: &str,
+    object: &Object,
+    q: &ItemQuery,
+) -> ApiResult<Value> {
     let want = q.want()?;
     let url = object_url(base, object);
     let id = next_event_id();
@@ -219,8 +252,10 @@ pub fn items(conn: &Connection, caller: &Caller, urls: &Urls, base: &str, object
                 (Some(i), false) => !scan(-1, i, true, 1)?.is_empty(),
                 (None, _) => false,
             };
-            let page: Vec<(String, Value)> =
-                rows.iter().map(|(i, m)| (i.to_string(), list_item(&url, *i, &data::message(&urls.message_json(m)), id))).collect();
+            let page: Vec<(String, Value)> = rows
+                .iter()
+                .map(|(i, m)| (i.to_string(), list_item(&url, *i, &data::message(&urls.message_json(m)), id)))
+                .collect();
             (page, before, after)
         }
         Object::Conversation(_) => return Err(ApiError::not_found("Items")),
@@ -235,7 +270,9 @@ pub fn items(conn: &Connection, caller: &Caller, urls: &Urls, base: &str, object
                     Some(p) => p,
                     None => ordered.len(),
                 },
-                Some(f) => ordered.iter().position(|(k, _)| if want.desc { k <= f } else { k >= f }).unwrap_or(ordered.len()),
+                Some(f) => {
+                    ordered.iter().position(|(k, _)| if want.desc { k <= f } else { k >= f }).unwrap_or(ordered.len())
+                }
                 None => 0,
             };
             let end = (start + want.size).min(ordered.len());
@@ -270,7 +307,12 @@ pub fn replay(conn: &Connection, caller: &Caller, urls: &Urls, object: &Object, 
             let c = lookup::conversation(conn, sid)?;
             rules::may_fetch_conversation(conn, caller, &c)?;
             if c.date_updated >= since || c.last_message_date.is_some_and(|d| d >= since) {
-                out.push(Push::new(object.clone(), Change::Updated, Item::Whole, data::conversation(&urls.conversation_json(&c))));
+                out.push(Push::new(
+                    object.clone(),
+                    Change::Updated,
+                    Item::Whole,
+                    data::conversation(&urls.conversation_json(&c)),
+                ));
             }
         }
         Object::Messages(sid) => {
@@ -282,7 +324,8 @@ pub fn replay(conn: &Connection, caller: &Caller, urls: &Urls, object: &Object, 
                 .iter()
                 .filter_map(|(i, m)| {
                     let json = urls.message_json(m);
-                    let change = changed(&json.date_created, json.date_updated.as_deref().unwrap_or(&json.date_created))?;
+                    let change =
+                        changed(&json.date_created, json.date_updated.as_deref().unwrap_or(&json.date_created))?;
                     Some(Push::new(object.clone(), change, Item::Index(*i), data::message(&json)))
                 })
                 .collect();

@@ -32,9 +32,9 @@ use crate::api::token;
 use crate::server::AppState;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::unscoped_urls;
-use crate::server::render::Urls;
 use crate::server::hub::Subscription;
 use crate::server::presence::Online;
+use crate::server::render::Urls;
 pub use frame::Frame;
 use subscriptions::Subscriptions;
 pub use tunnel::Api;
@@ -53,7 +53,8 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
-    let ws = ws.map_err(|e| ApiError::invalid("Upgrade", format!("/v3/wsconnect is a WebSocket: {}", e.body_text())))?;
+    let ws =
+        ws.map_err(|e| ApiError::invalid("Upgrade", format!("/v3/wsconnect is a WebSocket: {}", e.body_text())))?;
     let host = headers.get(HOST).and_then(|h| h.to_str().ok()).map(str::to_owned);
     let urls = unscoped_urls(&state, &headers);
     Ok(ws.max_message_size(MAX_CLIENT_MESSAGE).on_upgrade(move |socket| serve(socket, state, api, host, urls)))

@@ -120,7 +120,9 @@ impl Subscriptions {
                     for p in replayed {
                         frames.push(self.push_frame(p));
                     }
-                    established.push(json!({"object_sid": w.sid, "replay_status": "completed", "last_event_id": next_event_id()}));
+                    established.push(
+                        json!({"object_sid": w.sid, "replay_status": "completed", "last_event_id": next_event_id()}),
+                    );
                 }
                 Err(e) => failed.push(json!({
                     "object_sid": w.sid,
@@ -129,7 +131,8 @@ impl Subscriptions {
             }
         }
         if !established.is_empty() {
-            let done = json!({"event_type": "subscription_established", "correlation_id": correlation, "events": established});
+            let done =
+                json!({"event_type": "subscription_established", "correlation_id": correlation, "events": established});
             frames.push(notification(SYNC_EVENT, &done));
         }
         if !failed.is_empty() {
@@ -141,8 +144,13 @@ impl Subscriptions {
 
     /// Follows one object once the person may read it; what changed since
     /// their `last_event_id`, if they gave one.
-    async fn establish(&mut self, w: &Wanted, state: &Arc<AppState>) -> Result<Vec<Push>, crate::server::error::ApiError> {
-        let object = Object::parse(&w.sid).ok_or_else(|| crate::server::error::ApiError::not_found(format!("Sync object {}", w.sid)))?;
+    async fn establish(
+        &mut self,
+        w: &Wanted,
+        state: &Arc<AppState>,
+    ) -> Result<Vec<Push>, crate::server::error::ApiError> {
+        let object = Object::parse(&w.sid)
+            .ok_or_else(|| crate::server::error::ApiError::not_found(format!("Sync object {}", w.sid)))?;
         let caller = Caller::Person(self.identity.clone());
         let urls = self.urls.clone();
         // From an earlier connection: what changed since, from the store.

@@ -129,10 +129,12 @@ pub fn error_reply(id: &str, code: u16, message: &str) -> Frame {
 impl Api {
     /// Runs `request` as the holder of `token`, as if sent to `host`.
     pub async fn call(&self, request: Request, token: &str, host: Option<&str>) -> Answer {
-        let uri = if request.query.is_empty() { request.path.clone() } else { format!("{}?{}", request.path, request.query) };
+        let uri =
+            if request.query.is_empty() { request.path.clone() } else { format!("{}?{}", request.path, request.query) };
         let mut builder = http::Request::builder().method(request.method).uri(uri);
         for (k, v) in &request.headers {
-            let skip = ["host", "authorization", TOKEN_HEADER, "content-length"].iter().any(|h| k.eq_ignore_ascii_case(h));
+            let skip =
+                ["host", "authorization", TOKEN_HEADER, "content-length"].iter().any(|h| k.eq_ignore_ascii_case(h));
             if !skip && let Ok(v) = HeaderValue::from_str(v) {
                 builder = builder.header(k.as_str(), v);
             }
