@@ -5,6 +5,8 @@
 
 #[path = "server/common.rs"]
 mod common;
+#[path = "server/twilsock_sdk.rs"]
+mod twilsock_sdk;
 #[path = "server/webhook_fixture.rs"]
 mod webhook_fixture;
 
@@ -334,4 +336,30 @@ async fn killing_an_instance_under_load_loses_nothing_acknowledged() {
     nodes[0].client.say(&As::Admin, &c, "after the kill").await;
     let e = watcher.expect("messageAdded").await;
     assert_eq!(e["data"]["body"], "after the kill");
+}
+
+/// Twilio's Conversations SDK on one instance hears what happens on the others
+/// (the cluster's event log), and what it sends is seen everywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilios_sdk_on_one_instance_sees_changes_made_on_another() {
+    let Some(nodes) = cluster().await else { return };
+    let (a, b) = (&nodes[0].client, &nodes[1].client);
+    let c = sid(&b.conversation(&[("FriendlyName", "Across")]).await);
+    b.add(&c, "alice").await;
+    b.add(&c, "bob").await;
+    let mut alice = twilsock_sdk::Sdk::connect(&a.base, "alice", &a.token("alice")).await;
+    alice.call("participants", serde_json::json!({"sid": c})).await;
+
+    b.say(&person("bob"), &c, "from instance two").await;
+    alice.event("messageAdded", |e| twilsock_sdk::body(e) == "from instance two").await;
+    let mut bob_stream = nodes[2].client.stream(Some("bob")).await;
+    bob_stream.typing(&c).await;
+    alice.event("typingStarted", |e| e["participant"]["identity"] == "bob").await;
+
+    alice.call("send", serde_json::json!({"sid": c, "body": "from the SDK on instance one"})).await;
+    let got = bob_stream.expect("messageAdded").await;
+    assert_eq!(got["data"]["body"], "from the SDK on instance one", "{got}");
+    let (_, page) = nodes[2].client.get(&As::Admin, &format!("/v1/Conversations/{c}/Messages")).await;
+    assert_eq!(page["messages"].as_array().unwrap().len(), 2, "{page}");
+    alice.shutdown().await;
 }

@@ -209,6 +209,10 @@ const ops = {
       return { status: e.status, body: e.body, error: e.message };
     }
   },
+  async update_token({ token }) {
+    await client.updateToken(token);
+    return true;
+  },
   async shutdown() {
     await client.shutdown();
     setTimeout(() => process.exit(0), 50);

@@ -256,3 +256,27 @@ async fn a_hand_made_client_cannot_follow_others_objects_and_bad_frames_close_it
 fn request_get(path: &str) -> Value {
     json!({"method": "message", "id": "TM9", "http_request": {"host": "x", "path": path, "method": "GET", "headers": {}}})
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_is_asked_to_renew_its_token_before_expiry_and_closed_at_it() {
+    let t = TestServer::start().await;
+    let c = sid(&t.conversation(&[("FriendlyName", "Renewals")]).await);
+    t.add(&c, "alice").await;
+    let now = convo_tui::api::time::now_unix();
+
+    // Renewed in time: the socket goes on under the new token.
+    let mut renewed = Sdk::connect(&t.base, "alice", &t.token_with("alice", now, 185)).await;
+    renewed.event("tokenAboutToExpire", |_| true).await;
+    renewed.call("update_token", json!({"token": t.token("alice")})).await;
+    assert_eq!(renewed.call("send", json!({"sid": c, "body": "still here"})).await, 0);
+    // Renewing as someone else is refused.
+    let other = renewed.try_call("update_token", json!({"token": t.token("mallory")})).await;
+    assert!(other.is_err(), "{other:?}");
+
+    // Not renewed: closed with 410 when the token expires.
+    let now = convo_tui::api::time::now_unix();
+    let mut lapsing = Sdk::connect(&t.base, "alice", &t.token_with("alice", now, 6)).await;
+    lapsing.event("tokenAboutToExpire", |_| true).await;
+    lapsing.event("tokenExpired", |_| true).await;
+    renewed.shutdown().await;
+}
