@@ -209,6 +209,25 @@ const ops = {
       return { status: e.status, body: e.body, error: e.message };
     }
   },
+  async by_unique_name({ unique_name }) {
+    return conv(await client.getConversationByUniqueName(unique_name));
+  },
+  async counts({ sid }) {
+    const c = await conversation(sid);
+    return { messages: await c.getMessagesCount(), participants: await c.getParticipantsCount() };
+  },
+  async set_unique_name({ sid, unique_name }) {
+    await (await conversation(sid)).updateUniqueName(unique_name);
+    return true;
+  },
+  async read_all({ sid }) {
+    return (await conversation(sid)).setAllMessagesRead();
+  },
+  async edit_attributes({ sid, index, attributes }) {
+    const page = await (await conversation(sid)).getMessages(1, index, "forward");
+    await page.items.find((x) => x.index === index).updateAttributes(attributes);
+    return true;
+  },
   async update_token({ token }) {
     await client.updateToken(token);
     return true;

@@ -281,3 +281,36 @@ async fn after_a_server_restart_the_sdk_shows_each_message_sent_meanwhile_exactl
     );
     alice.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_finds_counts_reads_all_edits_and_deletes() {
+    let t = TestServer::start().await;
+    let mut alice = sdk(&t, "alice").await;
+    let made = alice.call("create", json!({"friendly_name": "Odds and ends", "unique_name": "odds"})).await;
+    let c = made["sid"].as_str().unwrap().to_owned();
+    alice.event("conversationJoined", |e| e["conversation"]["sid"] == json!(c)).await;
+    assert_eq!(alice.call("by_unique_name", json!({"unique_name": "odds"})).await["sid"], json!(c));
+
+    for body in ["one", "two", "three"] {
+        alice.call("send", json!({"sid": c, "body": body})).await;
+    }
+    let counts = alice.call("counts", json!({"sid": c})).await;
+    assert_eq!(counts, json!({"messages": 3, "participants": 1}));
+    assert_eq!(alice.call("read_all", json!({"sid": c})).await, 0, "nothing unread after reading all");
+    assert_eq!(alice.call("unread", json!({"sid": c})).await, 0);
+
+    alice.call("edit_attributes", json!({"sid": c, "index": 1, "attributes": {"pinned": true}})).await;
+    let edited = alice.event("messageUpdated", |e| e["message"]["attributes"] == json!({"pinned": true})).await;
+    assert!(edited["reasons"].as_array().unwrap().contains(&json!("attributes")), "{edited}");
+    alice.call("remove_message", json!({"sid": c, "index": 0})).await;
+    alice.event("messageRemoved", |e| e["message"]["index"] == 0).await;
+
+    alice.call("set_unique_name", json!({"sid": c, "unique_name": null})).await;
+    let (_, rest) = t.get(&As::Admin, &format!("/v1/Conversations/{c}")).await;
+    assert_eq!(rest["unique_name"], json!(null), "cleared: {rest}");
+    alice.call("delete", json!({"sid": c})).await;
+    alice.event("conversationRemoved", |e| e["conversation"]["sid"] == json!(c)).await;
+    let (status, _) = t.get(&As::Admin, &format!("/v1/Conversations/{c}")).await;
+    assert_eq!(status, 404);
+    alice.shutdown().await;
+}
