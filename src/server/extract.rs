@@ -285,3 +285,34 @@ fn sdk_pairs(name: &str, value: &serde_json::Value, out: &mut Vec<(String, Strin
         Value::Object(_) => out.push((name.to_owned(), value.to_string())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sdk_json_reads_as_the_rest_form_it_stands_for() {
+        let body = json!({"body": "hi", "media_sids": ["ME1", "ME2"], "last_read_message_index": null,
+            "messaging_binding": {"address": "+1555", "proxy_address": "+1666"}, "count": 3, "flag": true});
+        let mut pairs = Vec::new();
+        for (k, v) in body.as_object().unwrap() {
+            sdk_pairs(&form_name(k), v, &mut pairs);
+        }
+        pairs.sort();
+        let want: Vec<(String, String)> = [
+            ("Body", "hi"),
+            ("Count", "3"),
+            ("Flag", "true"),
+            ("LastReadMessageIndex", ""),
+            ("MediaSid", "ME1"),
+            ("MediaSid", "ME2"),
+            ("MessagingBinding.Address", "+1555"),
+            ("MessagingBinding.ProxyAddress", "+1666"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        assert_eq!(pairs, want);
+    }
+}

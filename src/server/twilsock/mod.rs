@@ -46,6 +46,9 @@ const PING_EVERY: Duration = Duration::from_secs(30);
 const WARN_BEFORE_EXPIRY_SECS: i64 = 180;
 /// Replies and pushes waiting for the socket; tunnelled requests wait beyond it.
 const OUT_FRAMES: usize = 256;
+/// Tunnelled requests of one socket running at once; beyond it the socket is
+/// not read until one finishes (the SDK sends a few dozen at start, then few).
+const IN_FLIGHT: usize = 64;
 
 pub async fn upgrade(
     State(state): State<Arc<AppState>>,
@@ -104,6 +107,7 @@ async fn serve(socket: WebSocket, state: Arc<AppState>, api: Api, host: Option<S
     let (mut ws_tx, mut ws_rx) = socket.split();
     let (out_tx, mut out_rx) = mpsc::channel::<Frame>(OUT_FRAMES);
     let mut session: Option<Session> = None;
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut clock = tokio::time::interval(Duration::from_secs(1));
@@ -147,7 +151,7 @@ async fn serve(socket: WebSocket, state: Arc<AppState>, api: Api, host: Option<S
             },
             incoming = ws_rx.next() => match incoming {
                 Some(Ok(Message::Binary(bytes))) => match Frame::decode(&bytes) {
-                    Ok(frame) => match on_frame(frame, &state, &api, (host.as_deref(), &urls), &mut session, &out_tx).await {
+                    Ok(frame) => match on_frame(frame, &state, &api, (host.as_deref(), &urls), &mut session, (&out_tx, &in_flight)).await {
                         Step::Send(f) => Some(f),
                         Step::SendAll(frames) => {
                             for f in frames {
@@ -200,7 +204,7 @@ async fn on_frame(
     api: &Api,
     (host, urls): (Option<&str>, &Urls),
     session: &mut Option<Session>,
-    out: &mpsc::Sender<Frame>,
+    (out, in_flight): (&mpsc::Sender<Frame>, &Arc<tokio::sync::Semaphore>),
 ) -> Step {
     let id = frame.id().unwrap_or_default().to_owned();
     match (frame.method(), session.as_mut()) {
@@ -254,8 +258,10 @@ async fn on_frame(
                 return Step::SendAll(frames);
             }
             let (api, out, token, host) = (api.clone(), out.clone(), s.token.clone(), host.map(str::to_owned));
+            let Ok(permit) = in_flight.clone().acquire_owned().await else { return Step::Nothing };
             tokio::spawn(async move {
                 let answer = api.call(request, &token, host.as_deref()).await;
+                drop(permit);
                 let _ = out.send(answer.into_reply(&id)).await;
             });
             Step::Nothing
