@@ -117,6 +117,42 @@ async function deliver(conversation, sender, arrivals, receivers) {
   return { ...summary(latencies), missing };
 }
 
+function frame(header, payload = "") {
+  const body = Buffer.from(payload);
+  const h = Buffer.from(JSON.stringify({ ...header, payload_size: body.length }));
+  return Buffer.concat([Buffer.from(`TWILSOCK V3.0 ${h.length}\r\n`), h, Buffer.from("\r\n"), body]);
+}
+function parseFrame(buf) {
+  const nl = buf.indexOf("\r\n");
+  const len = Number(buf.subarray(0, nl).toString().split(" ")[2]);
+  const header = JSON.parse(buf.subarray(nl + 2, nl + 2 + len).toString());
+  const rest = buf.subarray(nl + 4 + len);
+  return { header, payload: rest.length ? JSON.parse(rest.toString()) : null };
+}
+// A bare twilsock client of `identity` following the conversation's messages list.
+function rawTwilsock(identity, conversation, arrivals) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${wsUrl}/v3/wsconnect`);
+    ws.on("error", reject);
+    ws.on("open", () => ws.send(frame({ method: "init", id: "TM1", token: token(identity) })));
+    ws.on("message", (data) => {
+      const { header, payload } = parseFrame(data);
+      if (header.id === "TM1") {
+        const body = JSON.stringify({ event_protocol_version: 4, action: "establish", correlation_id: 1,
+          requests: [{ object_sid: `${conversation}.messages`, object_type: "list" }] });
+        const http = { host: "bench", path: "/v4/Subscriptions", method: "POST", headers: {} };
+        ws.send(frame({ method: "message", id: "TM2", payload_type: "application/json", http_request: http }, body));
+      } else if (header.method === "notification" && payload) {
+        if (payload.event_type === "subscription_established") resolve(ws);
+        if (payload.event_type === "list_item_added") {
+          const a = arrivals.get(payload.event.item_data.text);
+          if (a) a.push(performance.now());
+        }
+      }
+    });
+  });
+}
+
 async function main() {
   // One reader in CONVERSATIONS conversations, each with a message.
   const reader = `reader-${run}`;
@@ -170,6 +206,13 @@ async function main() {
   const viaStream = await deliver(room.sid, `sender-${run}`, streamArrivals, CLIENTS);
   sockets.forEach((s) => s.close());
 
+  // The same people on bare twilsock sockets (frames parsed by hand, no SDK):
+  // what the server's twilsock path costs, apart from the SDK's own work.
+  const rawArrivals = new Map();
+  const raws = await Promise.all(people.map((p) => rawTwilsock(p, room.sid, rawArrivals)));
+  const viaRaw = await deliver(room.sid, `sender-${run}`, rawArrivals, CLIENTS);
+  raws.forEach((s) => s.close());
+
   const f = (x) => x.toFixed(1).padStart(8);
   const ci = summary(connect.initialized);
   const cl = summary(connect.listed);
@@ -178,7 +221,10 @@ async function main() {
   console.log(`  connect → all ${CONVERSATIONS} conversations listed        p50 ${f(cl.p50)} ms   max ${f(cl.max)} ms`);
   console.log(`  delivery to ${CLIENTS} SDK clients (twilsock)           p50 ${f(viaSdk.p50)} ms   p99 ${f(viaSdk.p99)} ms   max ${f(viaSdk.max)} ms   missing ${viaSdk.missing}`);
   console.log(`  delivery to ${CLIENTS} /v1/Stream sockets (floor)       p50 ${f(viaStream.p50)} ms   p99 ${f(viaStream.p99)} ms   max ${f(viaStream.max)} ms   missing ${viaStream.missing}`);
-  console.log(`  ratio twilsock / stream                            p50 ${(viaSdk.p50 / viaStream.p50).toFixed(2)}x      p99 ${(viaSdk.p99 / viaStream.p99).toFixed(2)}x`);
+  console.log(`  delivery to ${CLIENTS} bare twilsock sockets, no SDK    p50 ${f(viaRaw.p50)} ms   p99 ${f(viaRaw.p99)} ms   max ${f(viaRaw.max)} ms   missing ${viaRaw.missing}`);
+  console.log(`  ratio SDK / stream                                 p50 ${(viaSdk.p50 / viaStream.p50).toFixed(2)}x      p99 ${(viaSdk.p99 / viaStream.p99).toFixed(2)}x`);
+  console.log(`  ratio bare twilsock / stream                       p50 ${(viaRaw.p50 / viaStream.p50).toFixed(2)}x      p99 ${(viaRaw.p99 / viaStream.p99).toFixed(2)}x`);
+  console.log(`  note: all receivers share one Node process (one core); the SDK's own frame parsing and Sync bookkeeping run there`);
   process.exit(0);
 }
 
