@@ -89,22 +89,35 @@ pub fn participant(p: &Participant) -> Value {
 /// A conversation in a person's conversations map (the SDK reads it as the
 /// conversation's descriptor: where its document is, and the person's state in it).
 pub fn my_conversation(m: &UserConversation, last: Option<(i64, &str)>) -> Value {
-    let mut item = json!({
-        "channel": Object::Conversation(m.conversation_sid.clone()).name(),
-        "status": "joined",
-        "lastConsumedMessageIndex": m.last_read_message_index,
-        "notificationLevel": m.notification_level,
-        "friendlyName": m.friendly_name,
-        "uniqueName": m.unique_name,
-        "attributes": m.attributes,
-        "createdBy": m.created_by.clone().unwrap_or_default(),
-        "dateCreated": m.date_created,
-        "dateUpdated": m.date_updated,
-    });
+    let mut item = membership(&m.conversation_sid, m.last_read_message_index, m.notification_level.as_str());
+    item["friendlyName"] = json!(m.friendly_name);
+    item["uniqueName"] = json!(m.unique_name);
+    item["attributes"] = json!(m.attributes);
+    item["createdBy"] = json!(m.created_by.clone().unwrap_or_default());
+    item["dateCreated"] = json!(m.date_created);
+    item["dateUpdated"] = json!(m.date_updated);
     if let Some((index, timestamp)) = last {
         item["lastMessage"] = json!({"index": index, "timestamp": timestamp});
     }
     item
+}
+
+/// A conversation just joined, as far as the conversation tells (no read horizon yet).
+pub fn new_membership(c: &Conversation) -> Value {
+    let mut item = conversation(c);
+    for (k, v) in membership(&c.sid, None, "default").as_object().into_iter().flatten() {
+        item[k] = v.clone();
+    }
+    item
+}
+
+fn membership(conversation_sid: &str, last_read: Option<i64>, level: &str) -> Value {
+    json!({
+        "channel": Object::Conversation(conversation_sid.to_owned()).name(),
+        "status": "joined",
+        "lastConsumedMessageIndex": last_read,
+        "notificationLevel": level,
+    })
 }
 
 /// The items of a user's map: `friendlyName`, `attributes` and, with

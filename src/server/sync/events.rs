@@ -154,7 +154,9 @@ pub fn from_stream(event: &ServerEvent, me: &str) -> Vec<Out> {
             match event.event {
                 // Added to my list: the membership item comes with userConversationUpdated
                 // or is read when the SDK asks; the document is what changed here.
-                EventName::ConversationAdded => vec![sync(mine, Added, Item::Key(c.sid.clone()), membership_stub(&c))],
+                EventName::ConversationAdded => {
+                    vec![sync(mine, Added, Item::Key(c.sid.clone()), data::new_membership(&c))]
+                }
                 EventName::ConversationUpdated => {
                     vec![sync(Object::Conversation(c.sid.clone()), Updated, Item::Whole, data::conversation(&c))]
                 }
@@ -196,24 +198,4 @@ fn changed(reasons: &[String], key: &str) -> bool {
             "attributes" => r == ATTRIBUTES,
             _ => r == REACHABILITY_ONLINE || r == REACHABILITY_NOTIFIABLE,
         })
-}
-
-/// A new membership as far as the conversation's event tells it (no read horizon yet).
-fn membership_stub(c: &Conversation) -> Value {
-    let mut item = json!({
-        "channel": Object::Conversation(c.sid.clone()).name(),
-        "status": "joined",
-        "lastConsumedMessageIndex": null,
-        "notificationLevel": "default",
-        "friendlyName": c.friendly_name,
-        "uniqueName": c.unique_name,
-        "attributes": c.attributes,
-        "createdBy": c.created_by.clone().unwrap_or_default(),
-        "dateCreated": c.date_created,
-        "dateUpdated": c.date_updated,
-    });
-    if let Some(last) = &c.last_message {
-        item["lastMessage"] = json!({"index": last.index, "timestamp": last.date_created});
-    }
-    item
 }

@@ -225,8 +225,7 @@ async fn on_frame(
                     Step::Send(
                         reply(&id, 200, "OK")
                             .set("continuation_token", json!(continuation))
-                            .set("capabilities", json!([]))
-                            .set("offline_storage", json!({})),
+                            .set("capabilities", json!([])),
                     )
                 }
                 Err(e) => Step::Close(refusal(&id, &e)),
