@@ -128,11 +128,20 @@ async fn the_sdk_sees_changes_made_through_rest_the_stream_and_our_sdk_as_events
     let typing = alice.event("typingStarted", |e| e["participant"]["identity"] == "bob").await;
     assert_eq!(typing["participant"]["conversation"], json!(c));
 
-    // Our SDK: a message and typing.
+    // Our SDK: a message, its edit, a participant's change, typing.
     let ours = convo_tui::sdk::Client::connect(&t.base, &t.token("bob")).await.unwrap();
     let conv = ours.get_conversation_by_sid(&c).await.unwrap();
-    conv.send_message("through convo-tui's SDK", None).await.unwrap();
+    let index = conv.send_message("through convo-tui's SDK", None).await.unwrap();
     alice.event("messageAdded", |e| body(e) == "through convo-tui's SDK").await;
+    let page = conv.get_messages(Some(1), Some(index), convo_tui::sdk::Direction::Forward).await.unwrap();
+    page.items()[0].update_body("edited by convo-tui").await.unwrap();
+    alice.event("messageUpdated", |e| body(e) == "edited by convo-tui").await;
+    let me = conv.get_participant_by_identity("bob").await.unwrap();
+    me.update_attributes(&json!({"mood": "cloudy"})).await.unwrap();
+    alice.event("participantUpdated", |e| e["participant"]["attributes"] == json!({"mood": "cloudy"})).await;
+    alice.events_within("typingStarted", |_| true, Duration::from_secs(6)).await;
+    conv.typing().await.unwrap();
+    alice.event("typingStarted", |e| e["participant"]["identity"] == "bob").await;
     alice.shutdown().await;
 }
 
