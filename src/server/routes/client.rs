@@ -26,8 +26,7 @@ use crate::server::paging::{self, PageRequest};
 use crate::server::render::to_value;
 use crate::server::store::participants::{self, Who};
 use crate::server::store::{configuration, users};
-use crate::server::sync::Object;
-use crate::server::sync::objects::encode;
+use crate::server::sync::{Object, encode};
 use crate::server::{lookup, membership, presence, rules, stream};
 
 pub fn router() -> Router<Arc<AppState>> {

@@ -5,7 +5,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use super::{Kind, Object, data};
+use super::{Kind, Object, data, encode, object_url};
 use crate::api::resources::{Conversation, Message, Participant, User, UserConversation};
 use crate::api::stream::{EventName, ServerEvent};
 use crate::api::time::{format_unix, now_unix};
@@ -68,7 +68,7 @@ impl Push {
             }
             item => {
                 let (field, key, item_url) = match item {
-                    Item::Key(k) => ("item_key", json!(k), format!("{url}/Items/{}", super::objects::encode(k))),
+                    Item::Key(k) => ("item_key", json!(k), format!("{url}/Items/{}", encode(k))),
                     Item::Index(i) => ("item_index", json!(i), format!("{url}/Items/{i}")),
                     Item::Whole => unreachable!("handled above"),
                 };
@@ -82,11 +82,6 @@ impl Push {
         };
         json!({"event_type": event_type, "event": Value::Object(event)})
     }
-}
-
-/// `base/v3/<Collection>/<name>`.
-pub fn object_url(base: &str, object: &Object) -> String {
-    format!("{base}/v3/{}/{}", object.kind().collection(), super::objects::encode(&object.name()))
 }
 
 /// What a socket pushes for one stream event.

@@ -15,7 +15,22 @@ pub mod events;
 pub mod objects;
 
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Path segments keep letters, digits and `-_.~`; the rest is percent-encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// A name or key as one URL path segment.
+pub fn encode(segment: &str) -> String {
+    utf8_percent_encode(segment, SEGMENT).to_string()
+}
+
+/// `base/v3/<Collection>/<name>`: where an object is read.
+pub fn object_url(base: &str, object: &Object) -> String {
+    format!("{base}/v3/{}/{}", object.kind().collection(), encode(&object.name()))
+}
 
 /// The next event id: now in microseconds, or one past the last id if the clock lags.
 pub fn next_event_id() -> u64 {

@@ -1,12 +1,11 @@
 //! Reading Sync objects from the store: a descriptor, a page of items, and what
 //! changed since an event id (replay). Each read checks access as REST does.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::events::{Change, Item, Push, object_url};
-use super::{Kind, Object, data, next_event_id};
+use super::events::{Change, Item, Push};
+use super::{Kind, Object, data, encode, next_event_id, object_url};
 use crate::api::time::{format_unix, now_unix};
 use crate::server::auth::Caller;
 use crate::server::error::{ApiError, ApiResult};
@@ -15,13 +14,6 @@ use crate::server::render::Urls;
 use crate::server::store::participants::Who;
 use crate::server::store::{Connection, messages, participants};
 use crate::server::{lookup, presence, rules};
-
-/// Path segments keep letters, digits and `-_.~`; the rest is percent-encoded.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
-
-pub fn encode(segment: &str) -> String {
-    utf8_percent_encode(segment, SEGMENT).to_string()
-}
 
 /// Twilio Sync's largest item page.
 const MAX_PAGE: usize = 100;
