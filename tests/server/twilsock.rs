@@ -193,6 +193,14 @@ async fn the_sdk_creates_renames_and_describes_and_rest_agrees() {
     alice.event("userUpdated", |e| e["identity"] == "alice" && e["attributes"] == json!({"pronouns": "she"})).await;
     let me = alice.call("me", json!({})).await;
     assert_eq!(me["friendly_name"], "Alice Liddell");
+
+    // Reachability: bob online while his stream is open, and alice is told when it closes.
+    t.add(&c, "bob").await;
+    let bob_stream = t.stream(Some("bob")).await;
+    let bob = alice.call("user", json!({"identity": "bob"})).await;
+    assert_eq!(bob["online"], true, "{bob}");
+    drop(bob_stream);
+    alice.event("userUpdated", |e| e["identity"] == "bob" && e["online"] == false).await;
     alice.shutdown().await;
 }
 

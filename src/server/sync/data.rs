@@ -125,8 +125,10 @@ fn membership(conversation_sid: &str, last_read: Option<i64>, level: &str) -> Va
 pub fn user_items(u: &User) -> Vec<(&'static str, Value)> {
     let mut items =
         vec![("friendlyName", json!({"value": u.friendly_name})), ("attributes", json!({"value": u.attributes}))];
-    if let (Some(online), Some(notifiable)) = (u.is_online, u.is_notifiable) {
-        items.push(("reachability", json!({"online": online, "notifiable": notifiable})));
+    // With reachability on, `is_online` is set; `is_notifiable` stays null
+    // without push registrations, which the SDK reads as not notifiable.
+    if let Some(online) = u.is_online {
+        items.push(("reachability", json!({"online": online, "notifiable": u.is_notifiable.unwrap_or(false)})));
     }
     items
 }
