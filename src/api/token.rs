@@ -116,6 +116,10 @@ pub fn verify_until(
         return Err(TwilioError::new(ErrorCode::TokenNotYetValid, "Access Token not yet valid"));
     }
     match claims.grants.identity {
+        // No store keeps NUL in text: such an identity could never be looked up.
+        Some(identity) if identity.contains('\0') => {
+            Err(TwilioError::new(ErrorCode::TokenInvalid, "Invalid Access Token: the identity holds a NUL character"))
+        }
         Some(identity) if !identity.is_empty() => Ok((identity, claims.exp)),
         _ => Err(TwilioError::new(ErrorCode::TokenIdentityMissing, "Access Token has no identity")),
     }

@@ -163,8 +163,17 @@ fn utf8_form(form: &[u8]) -> Result<(), ApiError> {
             let name = percent_encoding::percent_decode(key).decode_utf8_lossy();
             return Err(ApiError::invalid(&name, "is not valid UTF-8"));
         }
+        if [key, value].iter().any(|part| percent_encoding::percent_decode(part).any(|b| b == 0)) {
+            let name = percent_encoding::percent_decode(key).decode_utf8_lossy();
+            return Err(nul_refused(&name));
+        }
     }
     Ok(())
+}
+
+/// No store keeps NUL in text (PostgreSQL refuses it), so no field may hold one.
+fn nul_refused(name: &str) -> ApiError {
+    ApiError::invalid(name.trim_matches('\0'), "must not contain NUL characters")
 }
 
 /// The query string decoded into `T`.
@@ -188,6 +197,10 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        // No SID, identity or name holds a NUL (and PostgreSQL cannot even look one up).
+        if percent_encoding::percent_decode(parts.uri.path().as_bytes()).any(|b| b == 0) {
+            return Err(ApiError::not_found(parts.uri.path()));
+        }
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(t)) => Ok(Path(t)),
             Err(_) => Err(ApiError::not_found(parts.uri.path())),
@@ -248,6 +261,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for SdkBody<T> {
         let mut pairs: Vec<(String, String)> = Vec::new();
         for (key, value) in &fields {
             sdk_pairs(&form_name(key), value, &mut pairs);
+        }
+        if let Some((k, _)) = pairs.iter().find(|(k, v)| k.contains('\0') || v.contains('\0')) {
+            return Err(nul_refused(k));
         }
         let empty = pairs.iter().filter(|(_, v)| v.is_empty()).map(|(k, _)| k.clone()).collect();
         let form = serde_html_form::to_string(&pairs).map_err(|e| ApiError::invalid("body", e))?;

@@ -504,3 +504,28 @@ async fn limits_accept_values_exactly_at_the_limit() {
     let m = t.say(&As::Admin, &sid(&c), &body).await;
     assert_eq!(m["body"].as_str().unwrap().len(), 32 * 1024);
 }
+
+/// NUL is no text any store keeps (PostgreSQL refuses it): a 400 naming the
+/// field, on both stores, and nothing written (found by schemathesis on PostgreSQL).
+#[tokio::test]
+async fn a_nul_character_in_any_field_is_refused_with_a_400() {
+    let t = TestServer::start().await;
+    let c = sid(&t.conversation(&[("FriendlyName", "nul")]).await);
+    let path = format!("/v1/Conversations/{c}/Messages");
+    for form in
+        [vec![("Body", "a\0b")], vec![("Author", "x\0"), ("Body", "ok")], vec![("Body", "ok"), ("Attri\0butes", "{}")]]
+    {
+        let answer = t.post(&As::Admin, &path, &form).await;
+        assert_error(&answer, 400, 20001);
+        assert!(answer.1["message"].as_str().unwrap().contains("NUL"), "{}", answer.1);
+    }
+    let (status, _) = t.get(&As::Admin, &format!("{path}?PageSize=1%00")).await;
+    assert_eq!(status, 400);
+    let (_, page) = t.get(&As::Admin, &path).await;
+    assert!(page["messages"].as_array().unwrap().is_empty(), "{page}");
+    for path in ["/v1/Conversations/a%00b", "/v1/Users/a%00b", "/v1/Conversations/a%00b/Messages", "/v1/Roles/RL%00"] {
+        assert_error(&t.get(&As::Admin, path).await, 404, 20404);
+    }
+    // Nor in an access token's identity.
+    assert_error(&t.get(&person("nul\0identity"), "/v1/Conversations").await, 401, 20101);
+}
