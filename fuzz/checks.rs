@@ -12,6 +12,7 @@ use convo_tui::api::params::{
 };
 use convo_tui::api::stream::{ClientFrame, ServerEvent};
 use convo_tui::api::token::{self, TokenIssuer};
+use convo_tui::server::twilsock::Frame;
 use convo_tui::server::validate;
 use convo_tui::tui::sanitize;
 use serde::Serialize;
@@ -112,6 +113,20 @@ pub fn frames(data: &[u8]) {
         let json = serde_json::to_string(&e).expect("a server event serializes");
         assert_eq!(serde_json::from_str::<ServerEvent>(&json).expect("and parses back"), e);
     }
+}
+
+/// Twilsock frames from a client: bytes either decode or are refused (never a
+/// panic), and what decodes re-encodes to a frame that decodes the same.
+pub fn twilsock_frames(data: &[u8]) {
+    let Ok(frame) = Frame::decode(data) else { return };
+    let again = Frame::decode(&frame.clone().encode()).expect("an encoded frame decodes");
+    let without_size = |f: &Frame| {
+        let mut h = f.header.clone();
+        h.remove("payload_size");
+        h
+    };
+    assert_eq!(without_size(&again), without_size(&frame));
+    assert_eq!(again.payload, frame.payload);
 }
 
 /// The TUI's sanitizer: no control character but a newline (and none at all in

@@ -35,7 +35,7 @@ mod store;
 mod stream;
 mod sync;
 mod timers;
-mod twilsock;
+pub mod twilsock;
 pub mod validate;
 pub mod webhooks;
 

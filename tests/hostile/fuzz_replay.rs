@@ -41,3 +41,8 @@ fn kept_stream_frame_inputs_parse_and_round_trip() {
 fn kept_terminal_text_inputs_come_out_without_controls() {
     assert!(replay("sanitize", checks::sanitize) >= 3);
 }
+
+#[test]
+fn kept_twilsock_frame_inputs_decode_or_are_refused_and_round_trip() {
+    assert!(replay("twilsock_frames", checks::twilsock_frames) >= 3);
+}
