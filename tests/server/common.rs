@@ -101,11 +101,22 @@ impl TestServer {
         self.restart_stopped().await
     }
 
-    /// Stops the server and starts a new one on the same port and store
-    /// (clients reconnect to the same address).
-    pub async fn restart_in_place(mut self) -> Self {
-        let addr: std::net::SocketAddr = self.base.trim_start_matches("http://").parse().expect("base is http://ADDR");
+    /// Stops the server; `start_in_place` brings it back on the same port.
+    pub async fn stop_in_place(&mut self) {
         self.server.take().expect("running").shutdown().await;
+    }
+
+    /// Another server on the same store, on a port of its own, while this one
+    /// is stopped (writes that happen "while the server is down" for its clients).
+    pub async fn serve_beside(&self) -> RunningServer {
+        let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), self.dir.path(), self.creds.clone());
+        let options = ServerOptions { database: self.database.clone(), ..Default::default() };
+        start_with(config, options).await.expect("a server beside starts")
+    }
+
+    /// Starts a stopped server again on its port and store (clients reconnect to the same address).
+    pub async fn start_in_place(mut self) -> Self {
+        let addr: std::net::SocketAddr = self.base.trim_start_matches("http://").parse().expect("base is http://ADDR");
         let mut last = None;
         for _ in 0..50 {
             let config = ServerConfig::new(addr, self.dir.path(), self.creds.clone());
