@@ -97,6 +97,16 @@ fn own(caller: &Caller, identity: &str) -> ApiResult<()> {
     }
 }
 
+/// Whether the caller may read a map, without reading its items (a descriptor).
+fn may_read_map(conn: &Connection, caller: &Caller, object: &Object) -> ApiResult<()> {
+    match object {
+        Object::Roster(sid) => readable_conversation(conn, caller, sid).map(drop),
+        Object::UserInfo(identity) => rules::may_see_user(conn, caller, &lookup::user(conn, identity)?),
+        Object::MyConversations(identity) => own(caller, identity),
+        Object::Conversation(_) | Object::Messages(_) => Err(ApiError::not_found("Items")),
+    }
+}
+
 /// The object's current items, keyed for paging, for maps (lists page in the store).
 fn map_items(conn: &Connection, caller: &Caller, urls: &Urls, object: &Object) -> ApiResult<Vec<(String, Value)>> {
     let mut items: Vec<(String, Value)> = match object {
@@ -179,11 +189,13 @@ pub fn descriptor(
             d["links"] = json!({"items": format!("{url}/Items")});
         }
         Kind::Map => {
-            let items = map_items(conn, caller, urls, object)?;
             d["links"] = json!({"items": format!("{url}/Items")});
             if include_items {
+                let items = map_items(conn, caller, urls, object)?;
                 let page: Vec<Value> = items.iter().take(MAX_PAGE).map(|(k, v)| map_item(&url, k, v, id)).collect();
                 d["items"] = Value::Array(page);
+            } else {
+                may_read_map(conn, caller, object)?;
             }
         }
     }
