@@ -7,10 +7,13 @@
 //! who may do it, and changes the store; `store` is SQLite or PostgreSQL behind
 //! one group-commit writer thread (plus a publisher that hands committed effects
 //! to the hub: on PostgreSQL through the cluster's event log); `hub` fans events out to `stream` sockets;
-//! `timers` moves conversations to inactive/closed.
+//! `timers` moves conversations to inactive/closed. `twilsock` serves Twilio's
+//! Conversations JS SDK: its tunnelled HTTP runs through the same router (the
+//! client API in `routes::client*`, the Sync view of the store in `sync`).
 //!
 //! What is ours rather than Twilio's (Twilio clients ignore all of it):
-//! `GET /healthz`; `GET /v1/Stream`; conversation fields `created_by`,
+//! `GET /healthz`; `GET /v1/Stream`; `GET /v3/wsconnect` (twilsock, with
+//! `/Client/v2/…` and the read-only Sync objects under `/v3/…`); conversation fields `created_by`,
 //! `messages_count`, `participants_count`, `last_message`; keyset page tokens
 //! (`PA<key>`/`PB<key>`, see `api::page::PageToken`); a message addressed by its
 //! index as well as its SID; an empty `LastReadMessageIndex=` clearing a read
